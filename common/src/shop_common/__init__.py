@@ -1,0 +1,1 @@
+"""Code every shop service shares; nothing service-specific lives here."""

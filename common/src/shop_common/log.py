@@ -1,0 +1,63 @@
+"""JSON-lines logging: every line names its service, request and (when known) user."""
+
+import logging
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from django.http import HttpRequest, HttpResponse
+from pythonjsonlogger.json import JsonFormatter
+
+from shop_common.request_id import current_request_id
+
+user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
+
+request_logger = logging.getLogger("shop.request")
+
+
+class ContextFilter(logging.Filter):
+    """Adds `service`, `request_id` and `user_id` to every record."""
+
+    def __init__(self, service: str = "") -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.service = self.service
+        record.request_id = current_request_id()
+        record.user_id = user_id_var.get()
+        return True
+
+
+class JSONFormatter(JsonFormatter):
+    def __init__(self) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            timestamp=False,
+        )
+
+
+class RequestLogMiddleware:
+    """One log line per request: method, path, status and duration."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        token = user_id_var.set(None)
+        try:
+            response = self.get_response(request)
+            request_logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+        finally:
+            user_id_var.reset(token)
+        return response

@@ -1,0 +1,186 @@
+"""The settings every service starts from.
+
+A service's own settings module calls `service_settings()` and adds only what is its own
+(its apps, its URLs). Everything comes from the environment, with embedded defaults that
+run on a fresh machine: SQLite per service, an in-process cache, locally generated secrets.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import environ
+
+from shop_common.local_secrets import local_secret
+from shop_common.services import get_service
+
+env = environ.Env()
+
+SQLITE_OPTIONS = {
+    # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at BEGIN so a
+    # transaction never fails half-way upgrading its lock; the timeout makes writers wait.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+
+def var_dir(base_dir: Path) -> Path:
+    """The ignored folder for local databases, caches and generated secrets."""
+    return Path(os.environ.get("SHOP_VAR_DIR", base_dir.parent / ".var")).resolve()
+
+
+def database_settings(*, service: str, base_dir: Path) -> dict[str, Any]:
+    url_name = f"{get_service(service).env_prefix}_DATABASE_URL"
+    default = f"sqlite:///{var_dir(base_dir) / 'db' / f'{service}.sqlite3'}"
+    database = env.db_url(url_name, default=default)
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+    else:
+        database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        database["CONN_HEALTH_CHECKS"] = True
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    return database
+
+
+def redis_cache(url: str, *, key_prefix: str) -> dict[str, Any]:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {
+            # Without these a hung Redis hangs every request that touches the cache.
+            "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+            "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.5),
+        },
+    }
+
+
+def cache_settings(*, service: str, base_dir: Path) -> dict[str, Any]:
+    """`default` is the service's own cache; `catalog` holds what product_svc and the
+    gateway share (the catalog version), so on the embedded defaults it is a folder on
+    disk that both processes see."""
+    redis_url = env.str("REDIS_URL", default="")
+    if redis_url:
+        return {
+            "default": redis_cache(redis_url, key_prefix=service),
+            "catalog": redis_cache(redis_url, key_prefix="catalog"),
+        }
+    return {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "catalog": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(var_dir(base_dir) / "cache" / "catalog"),
+        },
+    }
+
+
+def logging_settings(*, service: str) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "shop_common.log.ContextFilter", "service": service}},
+        "formatters": {"json": {"()": "shop_common.log.JSONFormatter"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["context"],
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+        "loggers": {
+            # Our request log says the same in one line; Django's would say it twice.
+            "django.request": {"level": "CRITICAL"},
+            "django.server": {"level": "WARNING"},
+        },
+    }
+
+
+def service_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict[str, Any]:
+    """Every setting a service shares with the others, as a dict for `globals().update`."""
+    this = get_service(service)
+    debug = env.bool("DEBUG", default=True)
+    secrets_dir = var_dir(base_dir) / "secrets"
+    # The gateway has no database, so no sessions, users or admin.
+    sessions_and_users = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+    ]
+    middleware = [
+        "shop_common.request_id.RequestIDMiddleware",
+        "shop_common.log.RequestLogMiddleware",
+        "shop_common.errors.JSONErrorMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        *(sessions_and_users if this.has_database else []),
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+    installed_apps = DJANGO_APPS if this.has_database else ["django.contrib.staticfiles"]
+    return {
+        "SERVICE_NAME": service,
+        "BASE_DIR": base_dir,
+        "DEBUG": debug,
+        "SECRET_KEY": local_secret(
+            env_name="SECRET_KEY", path=secrets_dir / f"{service}.secret_key", debug=debug
+        ),
+        "ALLOWED_HOSTS": env.list(
+            "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+        ),
+        "INSTALLED_APPS": [*installed_apps, "rest_framework", "shop_common", *apps],
+        "MIDDLEWARE": middleware,
+        "ROOT_URLCONF": f"{service}.urls",
+        "WSGI_APPLICATION": f"{service}.wsgi.application",
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [],
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ]
+                },
+            }
+        ],
+        "DATABASES": (
+            {"default": database_settings(service=service, base_dir=base_dir)}
+            if this.has_database
+            else {}
+        ),
+        "CACHES": cache_settings(service=service, base_dir=base_dir),
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "LANGUAGE_CODE": "en-us",
+        "TIME_ZONE": "UTC",
+        "USE_I18N": False,
+        "USE_TZ": True,
+        "STATIC_URL": "static/",
+        "STATIC_ROOT": var_dir(base_dir) / "static" / service,
+        # Bodies over this size are refused with 413 before anything reads them.
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024),
+        "CSRF_FAILURE_VIEW": "shop_common.errors.csrf_failure",
+        "REST_FRAMEWORK": {
+            "EXCEPTION_HANDLER": "shop_common.errors.exception_handler",
+            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_AUTHENTICATION_CLASSES": [],
+            "DEFAULT_PAGINATION_CLASS": "shop_common.pagination.PageNumberPagination",
+            "UNAUTHENTICATED_USER": None,
+        },
+        "LOGGING": logging_settings(service=service),
+    }

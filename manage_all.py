@@ -1,0 +1,170 @@
+#!/usr/bin/env python
+"""Run a Django management command in every service, or start them all together.
+
+    python manage_all.py COMMAND [ARGS...]                  # in every service, in turn
+    python manage_all.py --service user_svc COMMAND [ARGS]  # in one
+    python manage_all.py seed                               # demo data, where a service has some
+    python manage_all.py run                                # the four services on gunicorn
+
+The services and their ports come from the one table in `shop_common.services`.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shop_common.services import SERVICES, Service
+
+ROOT = Path(__file__).resolve().parent
+# Commands that need a database; a service without one (the gateway) skips them.
+DATABASE_COMMANDS = frozenset(
+    {"migrate", "makemigrations", "showmigrations", "sqlmigrate", "createsuperuser", "flush"}
+    | {"dbshell", "loaddata", "dumpdata", "changepassword", "seed"}
+)
+COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m")
+RESET = "\033[0m"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def service_dir(service: Service) -> Path:
+    return ROOT / service.name
+
+
+def has_command(service: Service, command: str) -> bool:
+    """Whether the service defines this command itself (used for `seed`)."""
+    return any(service_dir(service).glob(f"*/management/commands/{command}.py"))
+
+
+def runs_command(service: Service, command: str) -> bool:
+    if command == "seed":
+        return has_command(service, command)
+    return service.has_database or command not in DATABASE_COMMANDS
+
+
+def run_command(services: list[Service], command: str, args: list[str]) -> int:
+    failed = []
+    for service in services:
+        if not runs_command(service, command):
+            print(f"== {service.name}: {command} (skipped: not used by this service)", flush=True)
+            continue
+        print(f"== {service.name}: {command} {' '.join(args)}".rstrip(), flush=True)
+        result = subprocess.run(
+            [sys.executable, "manage.py", command, *args], cwd=service_dir(service)
+        )
+        if result.returncode != 0:
+            print(f"!! {service.name}: {command} failed (exit {result.returncode})", flush=True)
+            failed.append(service.name)
+    if failed:
+        print(f"!! {command} failed in: {', '.join(failed)}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+@dataclass
+class Child:
+    """One process started by `run`, its output prefixed with its name."""
+
+    name: str
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str]
+    colour: str = ""
+    process: subprocess.Popen[str] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            # Its own process group: Ctrl-C reaches us, and we stop the children in order.
+            start_new_session=True,
+        )
+        threading.Thread(target=self._relay, daemon=True).start()
+
+    def _relay(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        prefix = f"{self.colour}{self.name:<12}{RESET if self.colour else ''}|"
+        for line in self.process.stdout:
+            sys.stdout.write(f"{prefix} {line}")
+            sys.stdout.flush()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self, timeout: float) -> None:
+        if not self.process:
+            return
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def gunicorn_child(service: Service, colour: str) -> Child:
+    env = dict(os.environ)
+    env["BIND"] = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{service.port}"
+    if service.needs_shared_cache and not os.environ.get("REDIS_URL"):
+        # Its counters and cache are in-process: one process with threads keeps them whole.
+        env["WEB_CONCURRENCY"] = "1"
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:shop_common.gunicorn_conf"]
+    return Child(
+        name=service.name,
+        argv=[*argv, f"{service.name}.wsgi:application"],
+        cwd=service_dir(service),
+        env=env,
+        colour=colour,
+    )
+
+
+def supervise(children: list[Child]) -> int:
+    """Run the children until a stop signal or until one of them dies; then stop all."""
+    stopping = threading.Event()
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, lambda *_: stopping.set())
+    colourful = sys.stdout.isatty()
+    for index, child in enumerate(children):
+        child.colour = COLOURS[index % len(COLOURS)] if colourful else ""
+        child.start()
+    exit_code = 0
+    while not stopping.wait(0.2):
+        dead = [child for child in children if child.process and child.process.poll() is not None]
+        if dead:
+            for child in dead:
+                print(f"!! {child.name} exited with code {child.process.returncode}", flush=True)
+            print("!! stopping the other services", flush=True)
+            exit_code = 1
+            break
+    for child in children:
+        child.stop()
+    for child in children:
+        child.wait(timeout=15)
+    print("== all services stopped", flush=True)
+    return exit_code
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--service", choices=sorted(SERVICES), help="only this service")
+    parser.add_argument("command", help="a management command, or `run`")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to the command")
+    options = parser.parse_args(argv)
+    services = [SERVICES[options.service]] if options.service else list(SERVICES.values())
+    if options.command == "run":
+        return supervise([gunicorn_child(service, "") for service in services])
+    return run_command(services, options.command, options.args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
