@@ -1,5 +1,5 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("shop_common.health")),
+    path("", include("shop_common.urls")),
 ]

@@ -2,6 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("shop_common.health")),
+    path("", include("shop_common.urls")),
     path("admin/", admin.site.urls),
 ]
