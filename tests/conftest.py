@@ -1,1 +1,22 @@
-"""Cross-service tests: they start real service processes and talk to them over HTTP."""
+"""Cross-service tests: they start real service processes and talk to them over HTTP.
+
+`system` starts every service once per test session (see harness.py). A test that stops
+a service must start it again before it ends (`try/finally`), so the next test finds the
+system whole.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+
+from harness import System
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    running = System(tmp_path_factory.mktemp("system"))
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.close()

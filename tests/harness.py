@@ -1,0 +1,181 @@
+"""Real service processes for cross-service tests.
+
+`System` gives every service a fresh database (a new PostgreSQL database when the
+service's `*_DATABASE_URL` is set, else SQLite in a temporary folder), migrates it, and
+runs the service with gunicorn on a free port, exactly as `manage_all.py run` would.
+The services share one temporary var folder (generated keys and secrets) and find each
+other through `<NAME>_URL`.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import requests
+from psycopg import sql
+
+from shop_common.services import SERVICES, Service
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, *, timeout: float = START_TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+class Database:
+    """A throw-away database for one service: PostgreSQL beside the configured one, or SQLite."""
+
+    def __init__(self, service: Service, folder: Path) -> None:
+        configured = os.environ.get(f"{service.env_prefix}_DATABASE_URL", "")
+        base = configured.rpartition("/")[0] if configured.startswith("postgres") else ""
+        # Databases are created and dropped from the server's maintenance database.
+        self.server_url = f"{base}/postgres" if base else ""
+        if self.server_url:
+            self.name = f"xs_{service.name}_{uuid.uuid4().hex[:8]}"
+            self.url = f"{base}/{self.name}"
+            self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        else:
+            self.url = f"sqlite:///{folder / f'{service.name}.sqlite3'}"
+
+    def _execute(self, statement: sql.Composed) -> None:
+        with psycopg.connect(self.server_url, autocommit=True) as connection:
+            connection.execute(statement)
+
+    def drop(self) -> None:
+        if self.server_url:
+            self._execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+            )
+
+
+class ServiceProcess:
+    """One service under gunicorn; its output goes to a log file shown when it fails."""
+
+    def __init__(self, service: Service, port: int, env: dict[str, str], folder: Path) -> None:
+        self.service = service
+        self.port = port
+        self.env = env
+        self.log_path = folder / f"{service.name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT / self.service.name,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def start(self, **extra_env: str) -> None:
+        env = {**self.env, **extra_env, "BIND": f"127.0.0.1:{self.port}"}
+        argv = [sys.executable, "-m", "gunicorn", "-c", "python:shop_common.gunicorn_conf"]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*argv, f"{self.service.name}.wsgi:application"],
+                cwd=ROOT / self.service.name,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if not wait_until_healthy(self.url):
+            self.stop()
+            raise RuntimeError(f"{self.service.name} did not start:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class System:
+    """All (or some) services running together, each on its own fresh database."""
+
+    def __init__(self, folder: Path, names: Iterable[str] = tuple(SERVICES)) -> None:
+        services = [SERVICES[name] for name in names]
+        ports = {service.name: free_port() for service in services}
+        env = {
+            **os.environ,
+            "SHOP_VAR_DIR": str(folder / "var"),
+            "WEB_CONCURRENCY": "2",
+            "GUNICORN_THREADS": "8",
+        }
+        for name, port in ports.items():
+            env[f"{name.upper()}_PORT"] = str(port)
+            env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+        self.databases = {s.name: Database(s, folder) for s in services if s.has_database}
+        for name, database in self.databases.items():
+            env[f"{name.upper()}_DATABASE_URL"] = database.url
+        self.processes = {}
+        for service in services:
+            service_env = dict(env)
+            if service.needs_shared_cache and not env.get("REDIS_URL"):
+                service_env["WEB_CONCURRENCY"] = "1"
+            self.processes[service.name] = ServiceProcess(
+                service, ports[service.name], service_env, folder
+            )
+
+    def url(self, name: str) -> str:
+        return self.processes[name].url
+
+    def manage(self, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.processes[name].manage(*args)
+
+    def start(self, name: str, **extra_env: str) -> None:
+        self.processes[name].start(**extra_env)
+
+    def stop(self, name: str) -> None:
+        self.processes[name].stop()
+
+    def start_all(self) -> None:
+        with ThreadPoolExecutor() as pool:
+            migrations = list(
+                pool.map(lambda n: self.manage(n, "migrate", "--noinput"), self.databases)
+            )
+        for name, result in zip(self.databases, migrations, strict=True):
+            if result.returncode != 0:
+                raise RuntimeError(f"migrate failed in {name}:\n{result.stdout}{result.stderr}")
+        with ThreadPoolExecutor() as pool:
+            list(pool.map(lambda process: process.start(), self.processes.values()))
+
+    def close(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+        for database in self.databases.values():
+            database.drop()
