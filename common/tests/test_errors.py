@@ -1,0 +1,96 @@
+"""Every error is JSON with a `detail`; bad input is a 4xx, never a 500 or an HTML page."""
+
+import pytest
+
+
+def assert_json_error(response, status: int) -> dict:
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    return body
+
+
+def test_malformed_json_is_a_400_that_says_so(client):
+    response = client.post("/api/items/", data="{not json", content_type="application/json")
+
+    body = assert_json_error(response, 400)
+    assert "JSON" in body["detail"]
+
+
+def test_validation_errors_name_each_bad_field(client):
+    response = client.post(
+        "/api/items/", data={"name": "x" * 50, "quantity": 0}, content_type="application/json"
+    )
+
+    body = assert_json_error(response, 400)
+    assert set(body["errors"]) == {"name", "quantity"}
+    assert body["detail"].startswith(("name:", "quantity:"))
+
+
+def test_a_json_list_instead_of_an_object_is_a_400(client):
+    response = client.post("/api/items/", data=[1, 2], content_type="application/json")
+
+    body = assert_json_error(response, 400)
+    assert "non_field_errors" in body["errors"]
+
+
+def test_a_body_that_is_not_json_is_a_415(client):
+    response = client.post("/api/items/", data="name=x", content_type="text/plain")
+
+    assert_json_error(response, 415)
+
+
+def test_a_wrong_method_on_an_api_view_is_a_405(client):
+    response = client.delete("/api/items/")
+
+    assert_json_error(response, 405)
+
+
+def test_a_wrong_method_on_a_plain_view_is_a_json_405_with_allow(client):
+    response = client.post("/plain/")
+
+    assert_json_error(response, 405)
+    assert response["Allow"] == "GET"
+
+
+def test_an_unknown_path_is_a_json_404(client):
+    assert_json_error(client.get("/no/such/path/"), 404)
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_the_404_is_json_whatever_debug_says(client, settings, debug):
+    settings.DEBUG = debug
+
+    assert_json_error(client.get("/no/such/path/"), 404)
+
+
+def test_an_oversized_body_is_a_413_before_it_is_read(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = '{"name": "' + "x" * 200 + '", "quantity": 1}'
+
+    response = client.post("/api/items/", data=body, content_type="application/json")
+
+    detail = assert_json_error(response, 413)["detail"]
+    assert "100 bytes" in detail
+
+
+def test_a_non_numeric_content_length_is_a_400(client):
+    response = client.generic(
+        "POST", "/api/items/", "{}", content_type="application/json", CONTENT_LENGTH="lots"
+    )
+
+    assert_json_error(response, 400)
+
+
+def test_a_bug_is_a_json_500_without_the_traceback(client):
+    client.raise_request_exception = False
+
+    body = assert_json_error(client.get("/api/boom/"), 500)
+
+    assert "a bug" not in body["detail"]
+
+
+def test_a_disallowed_host_is_a_json_400(client):
+    assert_json_error(client.get("/plain/", HTTP_HOST="evil.example"), 400)
