@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
+from shop_common.jwt_keys import keys_dir, public_keys_setting
 from shop_common.local_secrets import local_secret
 from shop_common.services import get_service
 
@@ -107,6 +109,27 @@ def logging_settings(*, service: str) -> dict[str, Any]:
     }
 
 
+def jwt_settings(*, base_dir: Path, debug: bool) -> dict[str, Any]:
+    """What every service needs to verify tokens (see `shop_common.jwt_keys` for the keys).
+
+    Access and service tokens carry different audiences, so neither passes for the other.
+    """
+    key_dir = keys_dir(var_dir(base_dir))
+    audience = env.str("JWT_AUDIENCE", default="shop-api")
+    service_audience = env.str("JWT_SERVICE_AUDIENCE", default="shop-internal")
+    if audience == service_audience:
+        raise ImproperlyConfigured("JWT_AUDIENCE and JWT_SERVICE_AUDIENCE must differ")
+    return {
+        "JWT_KEYS_DIR": key_dir,
+        "JWT_PUBLIC_KEYS": public_keys_setting(key_dir=key_dir, debug=debug),
+        "JWT_ISSUER": env.str("JWT_ISSUER", default="shop-user-svc"),
+        "JWT_AUDIENCE": audience,
+        "JWT_SERVICE_AUDIENCE": service_audience,
+        # Tolerated clock difference between user_svc and the verifying process.
+        "JWT_LEEWAY_SECONDS": env.int("JWT_LEEWAY_SECONDS", default=5),
+    }
+
+
 def service_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict[str, Any]:
     """Every setting a service shares with the others, as a dict for `globals().update`."""
     this = get_service(service)
@@ -178,9 +201,10 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict[s
             "EXCEPTION_HANDLER": "shop_common.errors.exception_handler",
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
             "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-            "DEFAULT_AUTHENTICATION_CLASSES": [],
+            "DEFAULT_AUTHENTICATION_CLASSES": ["shop_common.auth.JWTAuthentication"],
             "DEFAULT_PAGINATION_CLASS": "shop_common.pagination.PageNumberPagination",
             "UNAUTHENTICATED_USER": None,
         },
         "LOGGING": logging_settings(service=service),
+        **jwt_settings(base_dir=base_dir, debug=debug),
     }

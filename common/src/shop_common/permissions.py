@@ -1,0 +1,38 @@
+"""Who may call what: staff, staff-or-read-only, and other services."""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+
+def _is_staff(request: Request) -> bool:
+    user = request.user
+    return bool(user and user.is_authenticated and user.is_staff)
+
+
+class IsStaff(BasePermission):
+    """Signed-in staff only (anonymous callers get 401, customers 403)."""
+
+    message = "Only staff may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return _is_staff(request)
+
+
+class IsStaffOrReadOnly(BasePermission):
+    """Anyone may read; only staff may write."""
+
+    message = "Only staff may change this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method in SAFE_METHODS or _is_staff(request)
+
+
+class IsService(BasePermission):
+    """Another shop service, signed in with a service token (see `ServiceAuthentication`)."""
+
+    message = "Only shop services may call this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and getattr(user, "is_service", False))

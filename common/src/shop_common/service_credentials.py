@@ -1,0 +1,145 @@
+"""Service tokens for calls between services, obtained from user_svc with a client secret.
+
+    credential = ServiceCredential("order_svc")  # once per process
+    client.request("POST", "/internal/v1/reservations/", headers=credential.headers(), ...)
+
+A calling service holds a client id (its own name) and a secret; user_svc exchanges them at
+`POST /internal/v1/service-token/` for a short-lived service token, which only endpoints
+guarded by `ServiceAuthentication` accept. Secrets come from the environment:
+`SERVICE_CLIENT_SECRET` in the caller, `SERVICE_CLIENT_SECRETS` (a JSON object
+client id -> secret) in user_svc. Locally (`DEBUG` on) each caller's secret is generated
+once into `<var_dir>/secrets/`, where user_svc reads the same file.
+"""
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import environ
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from shop_common.client import ServiceClient
+from shop_common.local_secrets import local_secret
+from shop_common.services import SERVICES
+from shop_common.settings import var_dir
+
+CLIENT_SECRET_ENV = "SERVICE_CLIENT_SECRET"
+CLIENT_SECRETS_ENV = "SERVICE_CLIENT_SECRETS"
+TOKEN_PATH = "/internal/v1/service-token/"
+ISSUER = "user_svc"
+
+
+class ServiceCredentialError(Exception):
+    """user_svc answered, but gave no service token (a wrong secret, a bad answer)."""
+
+
+def _debug() -> bool:
+    # Read like the settings read it: pytest-django switches `settings.DEBUG` off in tests,
+    # and a secret generated for the run must still be found.
+    return environ.Env().bool("DEBUG", default=True)
+
+
+def _local_secret_path(client_id: str) -> Path:
+    return var_dir(settings.BASE_DIR) / "secrets" / f"service-client.{client_id}.secret"
+
+
+def own_client_secret(client_id: str) -> str:
+    """The caller's secret: `SERVICE_CLIENT_SECRET`, or locally the shared generated file."""
+    return local_secret(
+        env_name=CLIENT_SECRET_ENV, path=_local_secret_path(client_id), debug=_debug()
+    )
+
+
+def registered_client_secrets(*, debug: bool) -> dict[str, str]:
+    """user_svc's side: every client id it accepts, with its secret."""
+    raw = os.environ.get(CLIENT_SECRETS_ENV)
+    if raw:
+        try:
+            secrets = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ImproperlyConfigured(f"{CLIENT_SECRETS_ENV} is not valid JSON: {exc}") from None
+        if not isinstance(secrets, dict) or not all(
+            isinstance(value, str) and len(value) >= 32 for value in secrets.values()
+        ):
+            raise ImproperlyConfigured(
+                f"{CLIENT_SECRETS_ENV} must be a JSON object of client id -> secret "
+                "(at least 32 characters each)"
+            )
+        return secrets
+    if not debug:
+        raise ImproperlyConfigured(f"{CLIENT_SECRETS_ENV} must be set when DEBUG is off")
+    return {
+        name: local_secret(env_name=CLIENT_SECRET_ENV, path=_local_secret_path(name), debug=True)
+        for name in SERVICES
+        if name != ISSUER
+    }
+
+
+class ServiceCredential:
+    """One service's token, fetched on first use and renewed shortly before it expires.
+
+    Thread-safe: threads share one token, and only one of them fetches a new one.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        *,
+        client_secret: str | None = None,
+        client: ServiceClient | None = None,
+        renew_before: float = 30.0,
+    ) -> None:
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self._client = client
+        self.renew_before = renew_before
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._renew_at:
+                asked_at = time.monotonic()
+                self._token, lifetime = self._fetch()
+                # Renew early enough that a call started just before expiry still passes.
+                self._renew_at = asked_at + max(lifetime - self.renew_before, lifetime / 2)
+            return self._token
+
+    def invalidate(self) -> None:
+        """Forget the token (e.g. after a 401 from a service: keys may have rotated)."""
+        with self._lock:
+            self._token = None
+
+    def _fetch(self) -> tuple[str, float]:
+        client = self._client or ServiceClient(ISSUER, SERVICES[ISSUER].url)
+        secret = self._client_secret or own_client_secret(self.client_id)
+        response = client.request(
+            "POST", TOKEN_PATH, json={"client_id": self.client_id, "client_secret": secret}
+        )
+        body = _json_object(response)
+        if response.status_code != 200:
+            raise ServiceCredentialError(
+                f"{ISSUER} refused a service token to {self.client_id!r}: "
+                f"{response.status_code} {body.get('detail', '')}".rstrip()
+            )
+        access, expires_in = body.get("access"), body.get("expires_in")
+        if not isinstance(access, str) or not isinstance(expires_in, int | float):
+            raise ServiceCredentialError(f"{ISSUER} answered without 'access' and 'expires_in'")
+        return access, float(expires_in)
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
