@@ -7,7 +7,7 @@ from shop_common.request_id import request_id_var
 
 
 def render(record: logging.LogRecord) -> dict:
-    ContextFilter(service="testproject").filter(record)
+    ContextFilter(service="common").filter(record)
     return json.loads(JSONFormatter().format(record))
 
 
@@ -28,7 +28,7 @@ def test_a_log_line_is_one_json_object_with_service_request_and_user():
 
     assert line["message"] == "hello"
     assert line["level"] == "INFO"
-    assert line["service"] == "testproject"
+    assert line["service"] == "common"
     assert line["request_id"] == "req-1"
     assert line["user_id"] == 42
     assert line["thing"] == "value"
@@ -51,10 +51,10 @@ def test_every_request_is_logged_once_with_method_path_status_and_duration(clien
 
 
 def test_log_lines_inside_a_request_carry_its_id(client, caplog):
-    caplog.handler.addFilter(ContextFilter(service="testproject"))
+    caplog.handler.addFilter(ContextFilter(service="common"))
     with caplog.at_level(logging.INFO, logger="testproject"):
         client.get("/logs/", headers={"X-Request-ID": "inside-request"})
 
     [record] = [r for r in caplog.records if r.name == "testproject"]
     assert record.request_id == "inside-request"
-    assert record.service == "testproject"
+    assert record.service == "common"
