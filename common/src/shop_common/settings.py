@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from shop_common.jwt_keys import keys_dir, public_keys_setting
 from shop_common.local_secrets import local_secret
-from shop_common.services import get_service
+from shop_common.services import Service, get_service
 
 env = environ.Env()
 
@@ -41,9 +41,16 @@ def var_dir(base_dir: Path) -> Path:
     return Path(os.environ.get("SHOP_VAR_DIR", base_dir.parent / ".var")).resolve()
 
 
-def database_settings(*, service: str, base_dir: Path) -> dict[str, Any]:
-    url_name = f"{get_service(service).env_prefix}_DATABASE_URL"
-    default = f"sqlite:///{var_dir(base_dir) / 'db' / f'{service}.sqlite3'}"
+def static_root(*, base_dir: Path, service: str) -> Path:
+    """Where collectstatic puts the admin's files; made up front so WhiteNoise finds it."""
+    root = var_dir(base_dir) / "static" / service
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def database_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
+    url_name = f"{service.env_prefix}_DATABASE_URL"
+    default = f"sqlite:///{var_dir(base_dir) / 'db' / f'{service.name}.sqlite3'}"
     database = env.db_url(url_name, default=default)
     if database["ENGINE"] == "django.db.backends.sqlite3":
         Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -130,9 +137,13 @@ def jwt_settings(*, base_dir: Path, debug: bool) -> dict[str, Any]:
     }
 
 
-def service_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict[str, Any]:
-    """Every setting a service shares with the others, as a dict for `globals().update`."""
-    this = get_service(service)
+def service_settings(*, service: str | Service, base_dir: Path, apps: list[str]) -> dict[str, Any]:
+    """Every setting a service shares with the others, as a dict for `globals().update`.
+
+    `service` names one of the shop's services, or is a `Service` of its own (tests).
+    """
+    this = service if isinstance(service, Service) else get_service(service)
+    service = this.name
     debug = env.bool("DEBUG", default=True)
     secrets_dir = var_dir(base_dir) / "secrets"
     # The gateway has no database, so no sessions, users or admin.
@@ -182,7 +193,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict[s
             }
         ],
         "DATABASES": (
-            {"default": database_settings(service=service, base_dir=base_dir)}
+            {"default": database_settings(service=this, base_dir=base_dir)}
             if this.has_database
             else {}
         ),
@@ -193,7 +204,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict[s
         "USE_I18N": False,
         "USE_TZ": True,
         "STATIC_URL": "static/",
-        "STATIC_ROOT": var_dir(base_dir) / "static" / service,
+        "STATIC_ROOT": static_root(base_dir=base_dir, service=service),
         # Bodies over this size are refused with 413 before anything reads them.
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024),
         "CSRF_FAILURE_VIEW": "shop_common.errors.csrf_failure",
