@@ -1,0 +1,57 @@
+"""The product list's query parameters, validated by django-filter: a bad value is a 400
+naming the parameter, never a silently ignored filter."""
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from .models import Product
+from .selectors import category_tree_ids
+
+TRUE_VALUES = ("true", "1")
+MAX_SEARCH_TERMS = 8
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Adds `id` in the direction of the last key, so equal prices still page stably and
+    the (key, id) indexes serve the sort."""
+
+    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+        qs = super().filter(qs, value)
+        if value:
+            ordering = [self.get_ordering_value(param) for param in value]
+            tie_breaker = "-id" if ordering[-1].startswith("-") else "id"
+            qs = qs.order_by(*ordering, tie_breaker)
+        return qs
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = django_filters.CharFilter(
+        method="filter_category", max_length=140, help_text="category slug, subcategories too"
+    )
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+    search = django_filters.CharFilter(method="filter_search", max_length=200)
+    in_stock = django_filters.ChoiceFilter(
+        method="filter_in_stock", choices=[(v, v) for v in ("true", "false", "1", "0")]
+    )
+    ordering = StableOrderingFilter(fields=("price", "name", "created_at"))
+
+    class Meta:
+        model = Product
+        fields = ()
+
+    def filter_category(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(category_id__in=category_tree_ids(value))
+
+    def filter_in_stock(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value in TRUE_VALUES:
+            return queryset.filter(stock__gt=0)
+        return queryset.filter(stock=0)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Every word must appear in the name, the description or the SKU."""
+        for term in value.split()[:MAX_SEARCH_TERMS]:
+            queryset = queryset.filter(
+                Q(name__icontains=term) | Q(description__icontains=term) | Q(sku__icontains=term)
+            )
+        return queryset

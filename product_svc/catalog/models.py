@@ -1,0 +1,86 @@
+"""Categories and products: what the shop sells, at what price, and how many are left."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 code, e.g. EUR.")
+SKU_FORMAT = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' and '-' only."
+)
+MAX_STOCK = 2_000_000_000  # inside the integer column, with room for a release on top
+
+
+class Category(models.Model):
+    """A shelf of the shop; categories nest through `parent`."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    # PROTECT: deleting a shelf must not silently drop or re-home what is on it.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ("name", "id")
+        verbose_name_plural = "categories"
+        indexes = (models.Index(fields=["name", "id"], name="catalog_category_name_idx"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet["Product"]):
+    def active(self) -> "ProductQuerySet":
+        return self.filter(is_active=True)
+
+    def in_stock(self) -> "ProductQuerySet":
+        return self.filter(stock__gt=0)
+
+
+class Product(models.Model):
+    """Something the shop sells. `stock` is what can be bought now; reservations take from
+    it with conditional updates, and the database itself keeps it at zero or above."""
+
+    sku = models.CharField("SKU", max_length=64, unique=True, validators=[SKU_FORMAT])
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, default="EUR", validators=[CURRENCY_CODE])
+    # PROTECT: a category with products is emptied (or its products moved) first.
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    stock = models.IntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_STOCK)]
+    )
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(stock__gte=0), name="catalog_product_stock_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="catalog_product_price_not_negative"
+            ),
+        )
+        # One index per ordering the list offers (with `id`, its tie-breaker), plus the
+        # category filter's foreign key index and, on PostgreSQL, trigram indexes for the
+        # text search (migration 0002). `stock` and `updated_at` are deliberately not
+        # indexed: every reservation changes them, and an index on either would turn
+        # those hot in-place (HOT) updates into index writes; `in_stock` keeps most rows.
+        indexes = (
+            models.Index(fields=["price", "id"], name="catalog_product_price_idx"),
+            models.Index(fields=["name", "id"], name="catalog_product_name_idx"),
+            models.Index(fields=["created_at", "id"], name="catalog_product_created_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"

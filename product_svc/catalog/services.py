@@ -1,0 +1,86 @@
+"""Catalog writes: products and categories change here, and every change bumps the catalog
+version once it has committed, so the gateway never serves an answer older than a write."""
+
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+
+from shop_common.catalog import bump_catalog_version
+
+from .models import Category, Product
+
+CatalogItem = TypeVar("CatalogItem", Product, Category)
+
+
+def catalog_changed() -> None:
+    """Bump the catalog version when the current transaction commits (at once outside one).
+
+    `robust`: the write has committed by then, so a Redis hiccup is logged by Django
+    instead of turning a successful write into a 500.
+    """
+    transaction.on_commit(bump_catalog_version, robust=True)
+
+
+def create_product(**fields: Any) -> Product:
+    return _save(Product(**fields))
+
+
+def update_product(*, product: Product, changes: dict[str, Any]) -> Product:
+    """Write only the changed columns: saving the whole row would put back the `stock`
+    read before a reservation that committed in between."""
+    return _update(product, changes)
+
+
+def create_category(**fields: Any) -> Category:
+    return _save(Category(**fields))
+
+
+def update_category(*, category: Category, changes: dict[str, Any]) -> Category:
+    return _update(category, changes)
+
+
+def delete(instance: Product | Category) -> None:
+    """Raises `ProtectedError` while something still refers to it."""
+    instance.delete()
+
+
+def save_changed_fields(instance: models.Model, fields: list[str]) -> None:
+    """Save only `fields` (and `updated_at` when the model has it); for the admin too."""
+    if any(field.name == "updated_at" for field in instance._meta.concrete_fields):
+        fields = [*fields, "updated_at"]
+    instance.save(update_fields=fields)
+
+
+def _update(instance: CatalogItem, changes: dict[str, Any]) -> CatalogItem:
+    for field, value in changes.items():
+        setattr(instance, field, value)
+    return _save(instance, fields=list(changes))
+
+
+def _save(instance: CatalogItem, *, fields: list[str] | None = None) -> CatalogItem:
+    """Save, turning a unique-constraint race lost to a concurrent write into the same
+    field-named error the serializer gives when there is no race."""
+    try:
+        with transaction.atomic():
+            if fields is None:
+                instance.save()
+            elif fields:
+                save_changed_fields(instance, fields)
+    except IntegrityError as exc:
+        clashes = _unique_clashes(instance)
+        if not clashes:
+            raise
+        raise ValidationError(clashes) from exc
+    return instance
+
+
+def _unique_clashes(instance: Product | Category) -> dict[str, list[str]]:
+    model = type(instance)
+    others = model._default_manager.exclude(pk=instance.pk)
+    unique = [f.name for f in model._meta.concrete_fields if f.unique and not f.primary_key]
+    return {
+        name: [f"A {model._meta.verbose_name} with this {name} already exists."]
+        for name in unique
+        if others.filter(**{name: getattr(instance, name)}).exists()
+    }

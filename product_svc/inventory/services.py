@@ -1,0 +1,170 @@
+"""Taking and giving back stock. Each operation is one transaction, all or nothing.
+
+Stock is taken with conditional updates (`stock = stock - q WHERE stock >= q`) in product
+id order: the row lock of the update serializes concurrent buyers, the condition keeps
+stock from going below zero, and the fixed order keeps two orders holding the same
+products from deadlocking each other. Deadlocks with other writers (admin bulk actions
+lock rows in their own order) are retried. Reservation ids are claimed by inserting the
+row first, so the primary key decides between concurrent twins with one id.
+"""
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F
+from django.db.models.functions import Now
+
+from catalog.models import Product
+from catalog.services import catalog_changed
+
+from .exceptions import InventoryBusy, OutOfStock, ReservationReleased, Shortage, UnknownProducts
+from .models import Reservation, ReservationLine
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = 5
+# deadlock_detected, serialization_failure: the transaction can simply run again.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReservationItem:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ReserveOutcome:
+    reservation: Reservation
+    created: bool  # False: the id was reserved before and this is that first result
+
+
+def reserve(*, reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:
+    """Take every item's quantity or nothing. Call outside any transaction: a deadlock
+    aborts the whole transaction, and only then can it be run again."""
+    return _retrying(lambda: _reserve_once(reservation_id, items))
+
+
+def release(*, reservation_id: uuid.UUID) -> Reservation:
+    """Give a reservation's stock back exactly once; for an id never reserved, leave a
+    released tombstone so that a reserve arriving late takes nothing."""
+    return _retrying(lambda: _release_once(reservation_id))
+
+
+def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:
+    with transaction.atomic():
+        reservation = _claim(reservation_id, Reservation.State.RESERVED)
+        if reservation is None:
+            reservation = Reservation.objects.prefetch_related("lines").get(id=reservation_id)
+            if reservation.state == Reservation.State.RELEASED:
+                raise ReservationReleased(reservation_id)
+            return ReserveOutcome(reservation, created=False)
+        short = [item for item in sorted(items, key=_by_product) if not _take(item)]
+        # Read after the updates: the rows we changed are locked, so this is what we took.
+        products = Product.objects.in_bulk([item.product_id for item in items])
+        unknown = sorted(
+            item.product_id
+            for item in items
+            if item.product_id not in products or not products[item.product_id].is_active
+        )
+        if unknown:
+            raise UnknownProducts(unknown)
+        if short:
+            raise OutOfStock(
+                [Shortage(i.product_id, i.quantity, products[i.product_id].stock) for i in short]
+            )
+        ReservationLine.objects.bulk_create(
+            _line(reservation, products[item.product_id], item.quantity)
+            for item in sorted(items, key=_by_product)
+        )
+        catalog_changed()
+    return ReserveOutcome(
+        Reservation.objects.prefetch_related("lines").get(id=reservation_id), created=True
+    )
+
+
+def _release_once(reservation_id: uuid.UUID) -> Reservation:
+    with transaction.atomic():
+        # No reserved row: leave a tombstone. If that insert finds the id taken, a reserve
+        # committed meanwhile or a release beat us; look again, once, to tell which.
+        if _mark_released(reservation_id) or (
+            _claim(reservation_id, Reservation.State.RELEASED) is None
+            and _mark_released(reservation_id)
+        ):
+            _give_back(reservation_id)
+            catalog_changed()
+    return Reservation.objects.prefetch_related("lines").get(id=reservation_id)
+
+
+def _claim(reservation_id: uuid.UUID, state: Reservation.State) -> Reservation | None:
+    """Insert the reservation row; None when the id exists (the primary key decides, and a
+    twin's uncommitted insert makes us wait for its outcome)."""
+    try:
+        with transaction.atomic():
+            return Reservation.objects.create(id=reservation_id, state=state)
+    except IntegrityError:
+        return None
+
+
+def _mark_released(reservation_id: uuid.UUID) -> bool:
+    """Flip reserved to released; True for the one caller that did it."""
+    return bool(
+        Reservation.objects.filter(id=reservation_id, state=Reservation.State.RESERVED).update(
+            state=Reservation.State.RELEASED, updated_at=Now()
+        )
+    )
+
+
+def _take(item: ReservationItem) -> bool:
+    return bool(
+        Product.objects.filter(id=item.product_id, is_active=True, stock__gte=item.quantity).update(
+            stock=F("stock") - item.quantity, updated_at=Now()
+        )
+    )
+
+
+def _give_back(reservation_id: uuid.UUID) -> None:
+    lines = ReservationLine.objects.filter(reservation_id=reservation_id).order_by("product_id")
+    for product_id, quantity in lines.values_list("product_id", "quantity"):
+        Product.objects.filter(id=product_id).update(stock=F("stock") + quantity, updated_at=Now())
+
+
+def _line(reservation: Reservation, product: Product, quantity: int) -> ReservationLine:
+    return ReservationLine(
+        reservation=reservation,
+        product=product,
+        name=product.name,
+        unit_price=product.price,
+        currency=product.currency,
+        quantity=quantity,
+    )
+
+
+def _by_product(item: ReservationItem) -> int:
+    return item.product_id
+
+
+def _retrying(operation: Callable[[], T]) -> T:
+    attempt = 1
+    while True:
+        try:
+            return operation()
+        except OperationalError as exc:
+            sqlstate = getattr(exc.__cause__, "sqlstate", None)
+            if sqlstate not in RETRYABLE_SQLSTATES:
+                raise
+            if attempt == ATTEMPTS:
+                raise InventoryBusy("the database kept aborting the transaction") from exc
+            logger.warning(
+                "inventory transaction retried", extra={"attempt": attempt, "sqlstate": sqlstate}
+            )
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            attempt += 1
