@@ -1,6 +1,18 @@
+"""manage_all.py as operators use it: commands in every service, and `run`."""
+
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+import requests
+
+from harness import free_port, wait_until_healthy
+from shop_common.services import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -11,12 +23,92 @@ def manage_all(*args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
 
 
-def test_a_failing_command_fails_the_run_and_names_the_service():
+def test_an_unknown_command_fails_the_run_and_names_the_service():
     result = manage_all("--service", "user_svc", "no_such_command")
 
     assert result.returncode == 1
     assert "no_such_command failed in: user_svc" in result.stderr
+
+
+def test_a_command_failing_in_some_services_fails_the_run_and_names_each():
+    # The accounts app exists only in user_svc: everywhere else the command fails.
+    result = manage_all("showmigrations", "accounts")
+
+    assert result.returncode == 1
+    assert "showmigrations failed in: product_svc, order_svc" in result.stderr
+    assert "== user_svc: showmigrations accounts" in result.stdout
+    assert "gateway_svc: showmigrations (skipped" in result.stdout
+
+
+def test_service_runs_the_command_in_that_service_only():
+    result = manage_all("--service", "product_svc", "check")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "== product_svc: check" in result.stdout
+    assert "user_svc" not in result.stdout
+
+
+@pytest.fixture
+def run_env(tmp_path: Path) -> dict[str, str]:
+    """The whole system on free ports, its local files in a temporary folder."""
+    env = {**os.environ, "SHOP_VAR_DIR": str(tmp_path), "WEB_CONCURRENCY": "1"}
+    for name in SERVICES:
+        env[f"{name.upper()}_PORT"] = str(free_port())
+    return env
+
+
+def start_run(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "manage_all.py", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def port_answers(port: str) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def test_run_serves_every_service_and_sigterm_stops_them_all(run_env):
+    ports = [run_env[f"{name.upper()}_PORT"] for name in SERVICES]
+    runner = start_run(run_env)
+    try:
+        assert all(wait_until_healthy(f"http://127.0.0.1:{port}") for port in ports)
+        runner.send_signal(signal.SIGTERM)
+        output, _ = runner.communicate(timeout=30)
+    finally:
+        runner.kill()
+
+    assert runner.returncode == 0
+    assert "all services stopped" in output
+    assert not any(port_answers(port) for port in ports)
+    for name in SERVICES:
+        assert f"{name:<12}|" in output
+
+
+def test_when_one_service_dies_run_reports_it_and_stops_the_others(run_env):
+    user_port = run_env["USER_SVC_PORT"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(run_env["PRODUCT_SVC_PORT"])))
+        taken.listen()
+        runner = start_run(run_env)
+        try:
+            output, _ = runner.communicate(timeout=60)
+        finally:
+            runner.kill()
+
+    assert runner.returncode == 1
+    assert "product_svc exited with code" in output
+    assert "stopping the other services" in output
+    time.sleep(0.5)
+    assert not port_answers(user_port)
