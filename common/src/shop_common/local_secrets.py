@@ -27,7 +27,7 @@ def local_secret(
         raise ImproperlyConfigured(f"{env_name} must be set when DEBUG is off")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
         draft.write_text((generate or _random_token)())
         draft.chmod(0o600)
         try:
