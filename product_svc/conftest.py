@@ -6,3 +6,46 @@ import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product_svc.settings")
 django.setup()
+
+import pytest  # noqa: E402  (Django must be set up before anything imports models)
+from rest_framework.test import APIClient  # noqa: E402
+
+
+def bearer_client(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def customer_client() -> APIClient:
+    from shop_common.testing import make_access_token
+
+    return bearer_client(make_access_token(7))
+
+
+@pytest.fixture
+def staff_client() -> APIClient:
+    from shop_common.testing import make_access_token
+
+    return bearer_client(make_access_token(1, is_staff=True))
+
+
+@pytest.fixture
+def service_client() -> APIClient:
+    from shop_common.testing import make_service_token
+
+    return bearer_client(make_service_token("order_svc"))
+
+
+@pytest.fixture
+def catalog_bumps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each catalog-version bump instead of writing it to the cache."""
+    bumps: list[str] = []
+    monkeypatch.setattr("catalog.services.bump_catalog_version", lambda: bumps.append("bump"))
+    return bumps

@@ -1,0 +1,125 @@
+"""Reservations under real concurrency: real threads, real transactions, PostgreSQL.
+
+SQLite takes one writer at a time, so these races can't happen there; they are skipped.
+"""
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import pytest
+from django.db import connection
+
+from catalog.models import Product
+from catalog.tests.factories import ProductFactory
+from conftest import bearer_client
+from inventory.models import Reservation
+
+T = TypeVar("T")
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL: SQLite runs one writer at a time, so nothing can race",
+    ),
+]
+
+
+def race(calls: list[Callable[[], T]]) -> list[T]:
+    """Start every call at the same moment, each on its own thread and connection."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T:
+        try:
+            barrier.wait()
+            return call()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+@pytest.fixture
+def service_token() -> str:
+    from shop_common.testing import make_service_token
+
+    return make_service_token("order_svc")
+
+
+def reserve_call(token: str, reservation_id: uuid.UUID, lines: list[tuple[int, int]]):
+    body = {
+        "reservation_id": str(reservation_id),
+        "items": [{"product_id": pid, "quantity": qty} for pid, qty in lines],
+    }
+    return lambda: bearer_client(token).post("/internal/v1/reservations/", body, format="json")
+
+
+def stock_of(*products: Product) -> list[int]:
+    return [Product.objects.get(pk=product.pk).stock for product in products]
+
+
+def test_threads_racing_for_the_last_units_in_both_orders_never_oversell(service_token):
+    kettle, mug = ProductFactory(stock=10), ProductFactory(stock=10)
+    forward, backward = [(kettle.pk, 1), (mug.pk, 1)], [(mug.pk, 1), (kettle.pk, 1)]
+    calls = [
+        reserve_call(service_token, uuid.uuid4(), forward if n % 2 else backward) for n in range(24)
+    ]
+
+    responses = race(calls)
+
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses == {201: 10, 409: 14}
+    assert stock_of(kettle, mug) == [0, 0]
+    assert Reservation.objects.count() == 10
+
+
+def test_repeated_reservation_ids_racing_take_stock_once_per_id(service_token):
+    kettle, mug = ProductFactory(stock=100), ProductFactory(stock=100)
+    ids = [uuid.uuid4() for _ in range(5)]
+    calls = [
+        reserve_call(service_token, ids[n % 5], [(kettle.pk, 2), (mug.pk, 3)]) for n in range(20)
+    ]
+
+    responses = race(calls)
+
+    assert Counter(response.status_code for response in responses) == {201: 5, 200: 15}
+    by_id = {response.json()["reservation_id"]: response.json() for response in responses}
+    assert len(by_id) == 5
+    assert stock_of(kettle, mug) == [100 - 5 * 2, 100 - 5 * 3]
+
+
+def test_concurrent_releases_give_stock_back_exactly_once(service_token):
+    kettle = ProductFactory(stock=10)
+    reservation_id = uuid.uuid4()
+    assert reserve_call(service_token, reservation_id, [(kettle.pk, 4)])().status_code == 201
+    url = f"/internal/v1/reservations/{reservation_id}/release/"
+
+    responses = race([lambda: bearer_client(service_token).post(url)] * 20)
+
+    assert {response.status_code for response in responses} == {200}
+    assert stock_of(kettle) == [10]
+
+
+def test_a_reserve_racing_a_release_of_the_same_id_never_keeps_stock(service_token):
+    kettle = ProductFactory(stock=50)
+    ids = [uuid.uuid4() for _ in range(10)]
+    reserves = [reserve_call(service_token, rid, [(kettle.pk, 1)]) for rid in ids]
+    releases = [
+        lambda rid=rid: bearer_client(service_token).post(
+            f"/internal/v1/reservations/{rid}/release/"
+        )
+        for rid in ids
+    ]
+
+    responses = race(reserves + releases)
+
+    assert {response.status_code for response in responses} <= {200, 201, 410}
+    assert all(r.status_code == 200 for r in responses[10:])
+    # Every id ends released, so whatever a reserve took has come back.
+    assert set(Reservation.objects.values_list("state", flat=True)) == {"released"}
+    assert stock_of(kettle) == [50]
