@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from shop_common.settings import service_settings
+from shop_common.settings import env, service_settings
 
 globals().update(
     service_settings(
@@ -11,3 +11,13 @@ globals().update(
         apps=["orders"],
     )
 )
+
+# Calls to product_svc end well inside gunicorn's 30 s and the gateway's own timeout: a
+# hanging product_svc costs a customer one read timeout, then a quick release attempt.
+INVENTORY_CONNECT_TIMEOUT = env.float("INVENTORY_CONNECT_TIMEOUT", default=0.5)
+INVENTORY_READ_TIMEOUT = env.float("INVENTORY_READ_TIMEOUT", default=3.0)
+INVENTORY_QUICK_TIMEOUT = env.float("INVENTORY_QUICK_TIMEOUT", default=1.0)
+# How long a request waits for a concurrent twin (same Idempotency-Key) to finish.
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=5.0)
+# Pending or unreleased orders older than this are settled by `reconcile_orders`.
+RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60)

@@ -1,0 +1,152 @@
+"""Orders, their lines and history, and the records that make placing one idempotent.
+
+Lines copy the product's name and unit price at the time of purchase, so a later price
+change never rewrites an order. The rules the database can hold are constraints here.
+"""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from orders.states import PLACED, RELEASING, OrderStatus
+
+# An order that left `pending` without prices is impossible: these are the ones with none.
+UNPRICED = [OrderStatus.PENDING, OrderStatus.REJECTED, OrderStatus.FAILED]
+
+
+class OrderQuerySet(models.QuerySet["Order"]):
+    def visible_to(self, *, user_id: int, is_staff: bool) -> "OrderQuerySet":
+        """Staff see every order; a customer sees their own placed orders only."""
+        if is_staff:
+            return self
+        return self.filter(user_id=user_id, status__in=PLACED)
+
+    def unsettled(self, *, before: datetime) -> "OrderQuerySet":
+        """Orders left for `reconcile_orders`: still pending, or with stock not given back."""
+        stale_pending = Q(status=OrderStatus.PENDING)
+        unreleased = Q(status__in=RELEASING, released_at__isnull=True)
+        return self.filter(stale_pending | unreleased, updated_at__lt=before)
+
+
+class Order(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.BigIntegerField(db_index=True)
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True
+    )
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, blank=True)
+    shipping_address = models.JSONField()
+    tracking_number = models.CharField(max_length=100, blank=True)
+    # When product_svc confirmed that this order's reservation was given back (or never
+    # taken); rejected, failed and cancelled orders without it are reconciled.
+    released_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="order_status_known"
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=UNPRICED) | ~Q(currency=""),
+                name="order_placed_has_currency",
+            ),
+        )
+        indexes = (models.Index(fields=["user_id", "-created_at"], name="order_user_newest"),)
+
+    def __str__(self) -> str:
+        return f"order {self.id} ({self.status})"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product_id = models.BigIntegerField()
+    quantity = models.PositiveIntegerField()
+    # Copied from product_svc when the reservation succeeds; empty while pending.
+    name = models.CharField(max_length=255, blank=True)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    line_total = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = (
+            models.UniqueConstraint(fields=["order", "product_id"], name="line_product_once"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__isnull=True) | Q(unit_price__gte=0),
+                name="line_unit_price_not_negative",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x product {self.product_id}"
+
+
+class OrderStatusEvent(models.Model):
+    """One entry of an order's history: never changed once written."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices)
+    note = models.CharField(max_length=500, blank=True)
+    # Who moved it: a user id, or null for the shop itself (placement, reconciliation).
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("at", "id")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="event_status_known"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class IdempotencyState(models.TextChoices):
+    PROCESSING = "processing"
+    DONE = "done"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a user's `Idempotency-Key`, replayed to every repeat for 24 h.
+
+    The unique (user_id, key) constraint is what lets only one of two concurrent twins in.
+    """
+
+    user_id = models.BigIntegerField()
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(
+        max_length=16, choices=IdempotencyState.choices, default=IdempotencyState.PROCESSING
+    )
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["user_id", "key"], name="idempotency_key_per_user"),
+            models.CheckConstraint(
+                condition=Q(state=IdempotencyState.PROCESSING)
+                | Q(response_status__isnull=False, response_body__isnull=False),
+                name="idempotency_done_has_response",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"key {self.key!r} of user {self.user_id}"

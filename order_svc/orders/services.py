@@ -1,0 +1,185 @@
+"""What changes orders: placing, confirming, cancelling, moving along the state machine.
+
+Placing an order talks to product_svc, so it is never one database transaction: the
+order is written as `pending` first, then the stock is reserved under the order's id, then
+the order is settled. Whatever happens in between (a lost answer, a killed worker) leaves
+a pending order or an unreleased reservation id that `reconcile_orders` can settle.
+"""
+
+import logging
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders import reservations
+from orders.exceptions import MixedCurrencies, OutOfStock, StockUnavailable, UnknownProducts
+from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
+from orders.states import Actor, OrderStatus, check_move
+
+logger = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+
+
+def place_order(
+    *,
+    user_id: int,
+    items: list[dict[str, int]],
+    shipping_address: dict[str, str],
+    idempotency_record: IdempotencyRecord | None = None,
+) -> Order:
+    """Write the order as pending, reserve its stock, and confirm it with the server's prices.
+
+    Raises `OutOfStock`/`UnknownProducts` (the order is rejected, nothing taken) or
+    `StockUnavailable` (the order failed; its reservation id is released).
+    """
+    order = _create_pending(user_id, items, shipping_address, idempotency_record)
+    try:
+        reservation = reservations.reserve(order.id, items)
+        return confirm_order(order.id, reservation)
+    except (StockUnavailable, MixedCurrencies) as exc:
+        fail_order(order.id, note=exc.detail)
+        raise
+    except (OutOfStock, UnknownProducts) as exc:
+        # Rejected by product_svc: nothing was taken. The reservation id is still released
+        # later by reconciliation, in case a retried reserve were still on its way.
+        _move(order.id, OrderStatus.REJECTED, actor=Actor.SYSTEM, note=exc.detail)
+        logger.info("order rejected", extra={"order": str(order.id), "reason": exc.detail})
+        raise
+
+
+@transaction.atomic
+def _create_pending(
+    user_id: int,
+    items: list[dict[str, int]],
+    shipping_address: dict[str, str],
+    idempotency_record: IdempotencyRecord | None,
+) -> Order:
+    order = Order.objects.create(user_id=user_id, shipping_address=shipping_address)
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, product_id=item["product_id"], quantity=item["quantity"])
+        for item in items
+    )
+    OrderStatusEvent.objects.create(order=order, status=OrderStatus.PENDING, actor_id=user_id)
+    if idempotency_record is not None:
+        IdempotencyRecord.objects.filter(pk=idempotency_record.pk).update(order=order)
+    return order
+
+
+@transaction.atomic
+def confirm_order(order_id: uuid.UUID, reservation: reservations.Reservation) -> Order:
+    """Copy the reserved names and prices into the lines and confirm the order.
+
+    Only a reservation product_svc holds confirms an order; a reservation that does not
+    match the lines (a broken answer) or mixes currencies raises instead.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    check_move(order.status, OrderStatus.CONFIRMED, Actor.SYSTEM)
+    reserved = {item.product_id: item for item in reservation.items}
+    lines = list(order.lines.all())
+    if not reservation.is_held or any(
+        line.product_id not in reserved or reserved[line.product_id].quantity != line.quantity
+        for line in lines
+    ):
+        raise StockUnavailable()
+    currencies = {item.currency for item in reservation.items}
+    if len(currencies) != 1:
+        raise MixedCurrencies()
+    for line in lines:
+        item = reserved[line.product_id]
+        line.name, line.unit_price = item.name, item.unit_price
+        line.line_total = (item.unit_price * line.quantity).quantize(CENT)
+    OrderLine.objects.bulk_update(lines, ["name", "unit_price", "line_total"])
+    total = sum((line.line_total for line in lines), Decimal("0.00"))
+    _apply(order, OrderStatus.CONFIRMED, changes={"total": total, "currency": currencies.pop()})
+    logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
+    return order
+
+
+def fail_order(order_id: uuid.UUID, *, note: str) -> Order:
+    """Mark a pending order failed and give back whatever its reservation id may hold."""
+    order = _move(order_id, OrderStatus.FAILED, actor=Actor.SYSTEM, note=note)
+    logger.warning("order failed", extra={"order": str(order_id), "reason": note})
+    # A quick attempt only: the caller is waiting for its 503, and reconciliation retries.
+    return release_reservation(order, quick=True)
+
+
+def release_reservation(order: Order, *, quick: bool = False) -> Order:
+    """Ask product_svc to release the order's reservation; remember that it did.
+
+    When product_svc can't be reached, `released_at` stays empty and reconciliation
+    tries again later. Releasing is idempotent there, so asking twice takes nothing twice.
+    """
+    if order.released_at is not None:
+        return order
+    try:
+        reservations.release(order.id, quick=quick)
+    except StockUnavailable:
+        logger.warning("release postponed to reconciliation", extra={"order": str(order.id)})
+        return order
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk, released_at__isnull=True).update(released_at=now)
+    order.released_at = now
+    return order
+
+
+def cancel_order(
+    *, order_id: uuid.UUID, actor: Actor, actor_id: int | None, note: str = "", **changes: Any
+) -> Order:
+    """Cancel and give the stock back. Cancelling a cancelled order changes nothing more."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != OrderStatus.CANCELLED:
+            check_move(order.status, OrderStatus.CANCELLED, actor)
+            _apply(order, OrderStatus.CANCELLED, actor_id=actor_id, note=note, changes=changes)
+    return release_reservation(order)
+
+
+def change_status(
+    *, order_id: uuid.UUID, status: str, actor_id: int, note: str = "", **changes: Any
+) -> Order:
+    """A staff move along the state machine (`tracking_number` may come with it)."""
+    if status == OrderStatus.CANCELLED:
+        return cancel_order(
+            order_id=order_id, actor=Actor.STAFF, actor_id=actor_id, note=note, **changes
+        )
+    return _move(order_id, status, actor=Actor.STAFF, actor_id=actor_id, note=note, **changes)
+
+
+@transaction.atomic
+def _move(
+    order_id: uuid.UUID,
+    status: str,
+    *,
+    actor: Actor,
+    actor_id: int | None = None,
+    note: str = "",
+    **changes: Any,
+) -> Order:
+    order = Order.objects.select_for_update().get(pk=order_id)
+    check_move(order.status, status, actor)
+    _apply(order, status, actor_id=actor_id, note=note, changes=changes)
+    return order
+
+
+def _apply(
+    order: Order,
+    status: str,
+    *,
+    actor_id: int | None = None,
+    note: str = "",
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Save the new status (and changed fields) and add it to the history.
+
+    The caller has checked the move and holds the order's row lock.
+    """
+    changes = changes or {}
+    for name, value in changes.items():
+        setattr(order, name, value)
+    order.status = status
+    order.save(update_fields=["status", "updated_at", *changes])
+    OrderStatusEvent.objects.create(order=order, status=status, note=note, actor_id=actor_id)

@@ -1,0 +1,57 @@
+"""The order's state machine: every status an order can have and every move between them.
+
+All status changes go through `check_move`, so the rules live here and nowhere else; the
+views, the admin and `reconcile_orders` only ask for a move and answer what it says.
+"""
+
+from enum import Flag, auto
+
+from django.db import models
+
+from orders.exceptions import InvalidMove
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class Actor(Flag):
+    """Who asks for a move: placement and reconciliation (system), the owner, or staff."""
+
+    SYSTEM = auto()
+    OWNER = auto()
+    STAFF = auto()
+
+
+S = OrderStatus
+TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], Actor] = {
+    (S.PENDING, S.CONFIRMED): Actor.SYSTEM,
+    (S.PENDING, S.REJECTED): Actor.SYSTEM,
+    (S.PENDING, S.FAILED): Actor.SYSTEM,
+    (S.CONFIRMED, S.PAID): Actor.STAFF,
+    (S.PAID, S.SHIPPED): Actor.STAFF,
+    (S.SHIPPED, S.DELIVERED): Actor.STAFF,
+    (S.CONFIRMED, S.CANCELLED): Actor.OWNER | Actor.STAFF,
+    (S.PAID, S.CANCELLED): Actor.OWNER | Actor.STAFF,
+}
+
+# The customer's view of orders: the ones that were placed. Pending, rejected and failed
+# orders are attempts that never became a purchase; only staff see them.
+PLACED = frozenset({S.CONFIRMED, S.PAID, S.SHIPPED, S.DELIVERED, S.CANCELLED})
+# Orders whose reservation must be given back to product_svc (once it has said so, the
+# order records `released_at`).
+RELEASING = frozenset({S.REJECTED, S.FAILED, S.CANCELLED})
+
+
+def check_move(current: str, target: str, actor: Actor) -> None:
+    """Raise `InvalidMove` unless `actor` may move an order from `current` to `target`."""
+    allowed = TRANSITIONS.get((OrderStatus(current), OrderStatus(target)))
+    if allowed is None or not allowed & actor:
+        raise InvalidMove(current=current, target=target)

@@ -1,0 +1,131 @@
+"""The orders API: parse, call one service or selector, answer.
+
+Domain errors become HTTP answers in `error_response`, the one place that knows their
+status codes.
+"""
+
+import uuid
+from typing import Any
+
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orders import idempotency, selectors, services
+from orders.exceptions import (
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    InvalidMove,
+    MixedCurrencies,
+    OrderError,
+    OutOfStock,
+    StockUnavailable,
+    UnknownProducts,
+)
+from orders.models import IdempotencyRecord
+from orders.serializers import (
+    OrderFilterSerializer,
+    OrderSerializer,
+    PlaceOrderSerializer,
+    StatusChangeSerializer,
+)
+from orders.states import Actor
+from shop_common.permissions import IsStaff
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+ERRORS: dict[type[OrderError], tuple[int, dict[str, str]]] = {
+    InvalidIdempotencyKey: (status.HTTP_400_BAD_REQUEST, {}),
+    UnknownProducts: (status.HTTP_400_BAD_REQUEST, {}),
+    OutOfStock: (status.HTTP_409_CONFLICT, {}),
+    MixedCurrencies: (status.HTTP_409_CONFLICT, {}),
+    InvalidMove: (status.HTTP_409_CONFLICT, {}),
+    IdempotencyKeyInProgress: (status.HTTP_409_CONFLICT, {"Retry-After": "1"}),
+    IdempotencyKeyReused: (status.HTTP_422_UNPROCESSABLE_ENTITY, {}),
+    StockUnavailable: (status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": "2"}),
+}
+
+
+def error_response(exc: OrderError) -> Response:
+    code, headers = next(ERRORS[kind] for kind in type(exc).__mro__ if kind in ERRORS)
+    return Response({"detail": exc.detail, **exc.extra()}, status=code, headers=headers)
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class OrderViewSet(viewsets.GenericViewSet):
+    """`/api/v1/orders/`: place, list, read, cancel, and (staff) move an order."""
+
+    serializer_class = OrderSerializer
+    permission_classes = (IsAuthenticated,)
+    lookup_value_converter = "uuid"
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, OrderError):
+            return error_response(exc)
+        return super().handle_exception(exc)
+
+    def list(self, request: Request) -> Response:
+        filters = validated(OrderFilterSerializer, request.query_params)
+        orders = selectors.orders_visible_to(request.user, status=filters.get("status"))
+        page = self.paginate_queryset(orders)
+        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: uuid.UUID) -> Response:
+        return Response(OrderSerializer(selectors.order_visible_to(request.user, pk)).data)
+
+    def create(self, request: Request) -> Response:
+        order = validated(PlaceOrderSerializer, request.data)
+        key = idempotency.clean_key(request.headers.get(IDEMPOTENCY_HEADER))
+        if key is None:
+            return self._place(request, order)
+        claim = idempotency.begin(
+            user_id=request.user.id, key=key, request_hash=idempotency.fingerprint(request.data)
+        )
+        if isinstance(claim, idempotency.StoredAnswer):
+            return Response(
+                claim.body, status=claim.status, headers={"Idempotent-Replayed": "true"}
+            )
+        try:
+            response = self._place(request, order, claim)
+        except BaseException:
+            idempotency.abandon(claim)
+            raise
+        idempotency.finish(claim, status=response.status_code, body=response.data)
+        return response
+
+    def _place(
+        self, request: Request, order: dict[str, Any], claim: IdempotencyRecord | None = None
+    ) -> Response:
+        try:
+            placed = services.place_order(
+                user_id=request.user.id, idempotency_record=claim, **order
+            )
+        except OrderError as exc:
+            return error_response(exc)
+        return Response(OrderSerializer(placed).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: uuid.UUID) -> Response:
+        order = selectors.order_visible_to(request.user, pk)
+        actor = Actor.STAFF if request.user.is_staff else Actor.OWNER
+        order = services.cancel_order(order_id=order.id, actor=actor, actor_id=request.user.id)
+        return Response(OrderSerializer(order).data)
+
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="status",
+        permission_classes=[IsAuthenticated, IsStaff],
+    )
+    def change_status(self, request: Request, pk: uuid.UUID) -> Response:
+        order = selectors.order_visible_to(request.user, pk)
+        move = validated(StatusChangeSerializer, request.data)
+        order = services.change_status(order_id=order.id, actor_id=request.user.id, **move)
+        return Response(OrderSerializer(order).data)
