@@ -9,10 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shop_common.auth import ServiceAuthentication
 from shop_common.permissions import IsService
 
 from . import services
+from .authentication import InternalAuthentication
 from .exceptions import (
     InventoryBusy,
     InventoryError,
@@ -25,7 +25,7 @@ from .serializers import ReservationSerializer, ReserveSerializer
 
 
 class InternalView(APIView):
-    authentication_classes = (ServiceAuthentication,)
+    authentication_classes = (InternalAuthentication,)
     permission_classes = (IsService,)
 
     def handle_exception(self, exc: Exception) -> Response:

@@ -1,10 +1,18 @@
 import uuid
 
 import pytest
+from django.db import OperationalError
 
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
-from inventory.exceptions import OutOfStock, ReservationReleased, Shortage, UnknownProducts
+from inventory import services
+from inventory.exceptions import (
+    InventoryBusy,
+    OutOfStock,
+    ReservationReleased,
+    Shortage,
+    UnknownProducts,
+)
 from inventory.models import Reservation
 from inventory.services import ReservationItem, release, reserve
 
@@ -135,3 +143,40 @@ def test_a_failed_reserve_does_not_bump_the_catalog_version(
         reserve(reservation_id=uuid.uuid4(), items=items((kettle, 2)))
 
     assert catalog_bumps == []
+
+
+class FakeDeadlock(Exception):
+    sqlstate = "40P01"
+
+
+def deadlocking(monkeypatch: pytest.MonkeyPatch, times: int) -> None:
+    """Make the first `times` stock updates fail the way PostgreSQL's deadlock detector does."""
+    take = services._take
+    failures = iter(range(times))
+
+    def flaky_take(item: ReservationItem) -> bool:
+        if next(failures, None) is not None:
+            raise OperationalError("deadlock detected") from FakeDeadlock()
+        return take(item)
+
+    monkeypatch.setattr(services, "_take", flaky_take)
+
+
+def test_a_deadlocked_reserve_is_run_again(monkeypatch):
+    kettle = ProductFactory(stock=5)
+    deadlocking(monkeypatch, times=2)
+
+    outcome = reserve(reservation_id=uuid.uuid4(), items=items((kettle, 2)))
+
+    assert outcome.created
+    assert stock_of(kettle) == [3]
+
+
+def test_a_reserve_that_keeps_deadlocking_is_busy_not_an_error(monkeypatch):
+    kettle = ProductFactory(stock=5)
+    deadlocking(monkeypatch, times=services.ATTEMPTS)
+
+    with pytest.raises(InventoryBusy):
+        reserve(reservation_id=uuid.uuid4(), items=items((kettle, 2)))
+
+    assert stock_of(kettle) == [5]
