@@ -1,13 +1,52 @@
 """Settings of user_svc: the shared base plus what is its own."""
 
+from datetime import timedelta
 from pathlib import Path
 
-from shop_common.settings import service_settings
+from shop_common.jwt_keys import signing_key
+from shop_common.service_credentials import registered_client_secrets
+from shop_common.settings import env, service_settings
 
-globals().update(
-    service_settings(
-        service="user_svc",
-        base_dir=Path(__file__).resolve().parent.parent,
-        apps=["accounts"],
-    )
+base = service_settings(
+    service="user_svc",
+    base_dir=Path(__file__).resolve().parent.parent,
+    apps=["rest_framework_simplejwt.token_blacklist", "accounts"],
 )
+globals().update(base)
+
+AUTH_USER_MODEL = "accounts.User"
+SILENCED_SYSTEM_CHECKS = [
+    # auth.E003 wants `email` unique as typed; the accounts_user_email_ci_unique
+    # constraint makes it unique in any letter case, which Django's check cannot see.
+    "auth.E003",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+# A POST to a path without its slash would be redirected and lose its body: answer 404.
+APPEND_SLASH = False
+
+# Only user_svc holds the private key; every other service verifies with the public ones.
+JWT_SIGNING_KID, JWT_SIGNING_KEY = signing_key(
+    key_dir=base["JWT_KEYS_DIR"], debug=base["DEBUG"], public_keys=base["JWT_PUBLIC_KEYS"]
+)
+# Access tokens can't be revoked (services check them without asking us): keep them short.
+JWT_ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=5))
+JWT_REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=7))
+JWT_SERVICE_TOKEN_LIFETIME = timedelta(minutes=env.int("JWT_SERVICE_TOKEN_MINUTES", default=5))
+SERVICE_CLIENT_SECRETS = registered_client_secrets(debug=base["DEBUG"])
+# Failed logins per email before further attempts are refused for the rest of the window.
+RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="5/m")
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F821 (from base)
+    # Tests that race threads need a database file: SQLite's in-memory test database
+    # would lock instead of waiting.
+    DATABASES["default"]["TEST"] = {  # noqa: F821
+        "NAME": str(Path(DATABASES["default"]["NAME"]).with_name("test_user_svc.sqlite3"))  # noqa: F821
+    }

@@ -3,5 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("shop_common.urls")),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

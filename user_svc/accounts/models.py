@@ -1,0 +1,90 @@
+"""The shop's user: signs in with an email address, whatever its letter case."""
+
+from typing import ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+EMAIL_TAKEN = "A user with this email already exists."
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def with_email(self, email: str) -> models.QuerySet["User"]:
+        """Users whose email matches in any letter case (served by the Lower(email) index)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        if username is None:
+            raise self.model.DoesNotExist
+        return self.with_email(username).get()
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> "User":
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> "User":
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **fields)
+
+    def _create_user(self, email: str, password: str | None, **fields: object) -> "User":
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email.strip()), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("email address", max_length=254)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Staff manage the shop: the admin and staff-only API calls."
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Unticked, the user can neither sign in nor refresh a token."
+    )
+    email_verified = models.BooleanField(
+        default=False, help_text="Whether the user has proven they own the email address."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        constraints = (
+            # One account per address, whatever the letter case: the database decides, so
+            # two registrations racing each other cannot both win.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message=EMAIL_TAKEN,
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(email=""), name="accounts_user_email_not_empty"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email.strip())
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name
