@@ -75,12 +75,12 @@ def _save(instance: CatalogItem, *, fields: list[str] | None = None) -> CatalogI
     return instance
 
 
-def _unique_clashes(instance: Product | Category) -> dict[str, list[str]]:
+def _unique_clashes(instance: Product | Category) -> dict[str, list[ValidationError]]:
     model = type(instance)
     others = model._default_manager.exclude(pk=instance.pk)
     unique = [f.name for f in model._meta.concrete_fields if f.unique and not f.primary_key]
     return {
-        name: [f"A {model._meta.verbose_name} with this {name} already exists."]
+        name: [instance.unique_error_message(model, (name,))]
         for name in unique
         if others.filter(**{name: getattr(instance, name)}).exists()
     }

@@ -1,0 +1,88 @@
+import uuid
+
+import pytest
+from django.contrib.auth.models import User
+
+from catalog.models import Product
+from catalog.tests.factories import ProductFactory
+from inventory.services import ReservationItem, reserve
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/catalog/product/"
+
+
+@pytest.fixture
+def admin_browser(client):
+    client.force_login(User.objects.create_superuser("catalog", "catalog@example.com", "x"))
+    return client
+
+
+def test_the_product_list_searches_and_filters(admin_browser):
+    ProductFactory(sku="KET-1", name="Kettle", stock=0)
+    ProductFactory(sku="MUG-1", name="Mug")
+
+    found = admin_browser.get(CHANGELIST, {"q": "KET"})
+    sold_out = admin_browser.get(CHANGELIST, {"in_stock": "no", "is_active__exact": "1"})
+
+    assert found.status_code == sold_out.status_code == 200
+    assert found.context["cl"].result_count == 1
+    assert [p.sku for p in sold_out.context["cl"].result_list] == ["KET-1"]
+
+
+def test_stock_edited_in_the_list_changes_only_stock_and_bumps_the_version(
+    admin_browser, catalog_bumps, django_capture_on_commit_callbacks
+):
+    kettle = ProductFactory(stock=5, price="10.00")
+    Product.objects.filter(pk=kettle.pk).update(price="12.00")  # changed since the page loaded
+    catalog_bumps.clear()
+    form = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(kettle.pk),
+        "form-0-stock": "42",
+        "_save": "Save",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_browser.post(CHANGELIST, form)
+
+    assert response.status_code == 302
+    kettle.refresh_from_db()
+    assert (kettle.stock, str(kettle.price)) == (42, "12.00")
+    assert catalog_bumps
+
+
+def test_bulk_deactivate_and_activate_bump_the_catalog_version(
+    admin_browser, catalog_bumps, django_capture_on_commit_callbacks
+):
+    products = ProductFactory.create_batch(3)
+    ids = [str(p.pk) for p in products]
+    catalog_bumps.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_browser.post(CHANGELIST, {"action": "deactivate", "_selected_action": ids})
+    assert not Product.objects.filter(is_active=True).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_browser.post(CHANGELIST, {"action": "activate", "_selected_action": ids})
+
+    assert Product.objects.filter(is_active=True).count() == 3
+    assert catalog_bumps == ["bump", "bump"]
+
+
+def test_reservations_are_visible_and_read_only(admin_browser):
+    kettle = ProductFactory()
+    reservation = reserve(
+        reservation_id=uuid.uuid4(), items=[ReservationItem(kettle.pk, 1)]
+    ).reservation
+    detail = f"/admin/inventory/reservation/{reservation.pk}/change/"
+
+    assert admin_browser.get("/admin/inventory/reservation/").status_code == 200
+    page = admin_browser.get(detail)
+    assert page.status_code == 200
+    assert kettle.name in page.content.decode()
+    assert admin_browser.get("/admin/inventory/reservation/add/").status_code == 403
+    assert (
+        admin_browser.post(f"/admin/inventory/reservation/{reservation.pk}/delete/").status_code
+        == 403
+    )

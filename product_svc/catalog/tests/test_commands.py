@@ -1,0 +1,31 @@
+import pytest
+from django.core.management import call_command
+
+from catalog.demo_catalog import CATEGORIES, PRODUCTS
+from catalog.models import Category, Product
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_loads_the_demo_catalog_once_and_keeps_later_changes():
+    call_command("seed")
+    Product.objects.filter(sku=PRODUCTS[0][0]).update(stock=1)
+
+    call_command("seed")
+
+    assert Category.objects.count() == len(CATEGORIES)
+    assert Product.objects.count() == len(PRODUCTS)
+    assert Product.objects.get(sku=PRODUCTS[0][0]).stock == 1
+    assert Category.objects.get(slug="laptops").parent.slug == "electronics"
+
+
+def test_generate_products_adds_n_more_on_every_run(
+    catalog_bumps, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("generate_products", "250", "--batch-size", "100")
+    call_command("generate_products", "10")
+
+    assert Product.objects.count() == 260
+    assert not Product.objects.filter(price__lt=0).exists()
+    assert catalog_bumps
