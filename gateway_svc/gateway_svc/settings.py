@@ -1,13 +1,115 @@
-"""Settings of gateway_svc: the shared base plus what is its own."""
+"""Settings of gateway_svc: the shared base plus what is its own, the route table first."""
 
 from pathlib import Path
 
-from shop_common.settings import service_settings
+from shop_common.settings import env, service_settings
 
 globals().update(
     service_settings(
         service="gateway_svc",
         base_dir=Path(__file__).resolve().parent.parent,
-        apps=["gateway"],
+        apps=["django_ratelimit", "gateway"],
     )
 )
+
+# The gateway serves no static files and no sessions: a lean request path.
+MIDDLEWARE = [
+    "shop_common.request_id.RequestIDMiddleware",
+    "shop_common.log.RequestLogMiddleware",
+    "shop_common.metrics.MetricsMiddleware",
+    "shop_common.errors.JSONErrorMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+]
+# Every path is the catch-all's; redirecting `/x` to `/x/` would leak past the route table.
+APPEND_SLASH = False
+
+# The route table: the longest matching prefix wins; anything unmatched is a JSON 404.
+# auth: "none", "optional" (a token, if sent, must be valid), "required", "staff_writes"
+# (reads as "optional", writes by staff only). cache_ttl: seconds, 0 for off (only
+# anonymous GETs are ever cached). limits: names from GATEWAY_LIMITS. retry: a name from
+# GATEWAY_RETRY_POLICIES. Timeouts in seconds.
+READ = ["GET", "HEAD", "OPTIONS"]
+WRITE = ["POST", "PUT", "PATCH", "DELETE"]
+GATEWAY_ROUTES = [
+    {"prefix": "/api/v1/auth/token/refresh/", "service": "user_svc", "methods": ["POST"]},
+    {
+        "prefix": "/api/v1/auth/token/",
+        "service": "user_svc",
+        "methods": ["POST"],
+        "limits": ["client", "login"],
+    },
+    {
+        "prefix": "/api/v1/auth/logout/",
+        "service": "user_svc",
+        "methods": ["POST"],
+        "auth": "required",
+    },
+    {"prefix": "/api/v1/auth/", "service": "user_svc", "methods": [*READ, "POST"]},
+    {
+        "prefix": "/api/v1/users/",
+        "service": "user_svc",
+        "methods": [*READ, *WRITE],
+        "auth": "required",
+    },
+    *(
+        {
+            "prefix": prefix,
+            "service": "product_svc",
+            "methods": [*READ, *WRITE],
+            "auth": "staff_writes",
+            "cache_ttl": env.int("GATEWAY_CACHE_TTL", default=300),
+        }
+        for prefix in ("/api/v1/products/", "/api/v1/categories/")
+    ),
+    {
+        "prefix": "/api/v1/orders/",
+        "service": "order_svc",
+        "methods": [*READ, "POST"],
+        "auth": "required",
+        # Placing an order waits for product_svc's reservation.
+        "read_timeout": 10.0,
+    },
+]
+# What a route gets for each field it does not name.
+GATEWAY_ROUTE_DEFAULTS = {
+    "auth": "none",
+    "cache_ttl": 0,
+    "limits": ["client"],
+    "retry": "standard",
+    "connect_timeout": 0.5,
+    "read_timeout": 5.0,
+}
+# Retries: connection failures and 502/503/504, idempotent methods and keyed POSTs only,
+# backoff with jitter, `Retry-After` waited for at most `max_wait`, and never past `budget`
+# seconds from the first attempt. A read timeout is never retried: it answers 504 at once.
+GATEWAY_RETRY_POLICIES = {
+    "standard": {"retries": 2, "backoff": 0.1, "max_wait": 1.0, "budget": 3.0},
+}
+# Rate limits in django-ratelimit's form: "client" counts each request per user id (signed
+# in) or per address; "login" counts failed logins per email.
+GATEWAY_LIMITS = {
+    "anon": env.str("RATE_LIMIT_ANON", default="120/m"),
+    "user": env.str("RATE_LIMIT_USER", default="600/m"),
+    "login": env.str("RATE_LIMIT_LOGIN", default="10/h"),
+}
+# How many proxies in front of the gateway append to X-Forwarded-For. 0: the socket's
+# address is the client's, and X-Forwarded-For from outside is never believed.
+GATEWAY_TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+# Circuit breaker per service instance, its state in the shared cache: `failures` failed
+# calls within `window` seconds open it; after `cooldown` seconds one probe may pass.
+GATEWAY_BREAKER = {
+    "failures": env.int("BREAKER_FAILURES", default=5),
+    "window": env.int("BREAKER_WINDOW", default=30),
+    "cooldown": env.int("BREAKER_COOLDOWN", default=10),
+}
+# Answers larger than this are streamed to the client and never cached.
+GATEWAY_BUFFER_MAX_BYTES = env.int("GATEWAY_BUFFER_MAX_BYTES", default=1024 * 1024)
+# After the shared cache fails, skip it this many seconds (fail open) before trying again,
+# so a hung Redis costs one timeout per process, not one per request.
+GATEWAY_SHARED_CACHE_RETRY_SECONDS = 1.0
+
+RATELIMIT_USE_CACHE = "default"
+if not env.str("REDIS_URL", default=""):
+    # In-process counters are whole only in one process: manage_all.py and the test
+    # harness run the gateway as one gunicorn process with threads when REDIS_URL is unset.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

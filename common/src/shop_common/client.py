@@ -91,6 +91,9 @@ class BudgetRetry(Retry):
 class ServiceClient:
     """Calls one service: `ServiceClient("product_svc", "http://...").request("GET", "/x")`."""
 
+    # A subclass may count or refine retries with its own `BudgetRetry`.
+    retry_class: type[BudgetRetry] = BudgetRetry
+
     def __init__(
         self,
         service: str,
@@ -128,7 +131,7 @@ class ServiceClient:
         methods = set(IDEMPOTENT_METHODS)
         if IDEMPOTENCY_HEADER in headers:
             methods.add(method)
-        return BudgetRetry(
+        return self.retry_class(
             total=self.retries,
             connect=self.retries,
             read=self.retries,

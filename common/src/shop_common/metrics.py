@@ -1,0 +1,150 @@
+"""Prometheus metrics any service can serve: requests by route, method and status, a
+latency histogram (`MetricsMiddleware`), and the `/metrics` view (`urlpatterns`).
+
+gunicorn runs several worker processes, and each counts only what it answers. So under
+gunicorn the counters use prometheus-client's multiprocess mode: each worker writes its
+samples to memory-mapped files in a folder of its gunicorn master, and `/metrics` adds up
+every worker's files. That costs no network round trip on the request path (counters in
+Redis would cost one per request) and keeps counting while Redis is down, which is when
+metrics matter most. A folder belongs to one master (named by its pid), so a restart
+starts from zero, and folders of masters that are gone are removed. Outside gunicorn
+(tests, `manage.py`) the ordinary in-process registry is used. An operator may set
+`PROMETHEUS_MULTIPROC_DIR` (and clear it between runs) instead.
+
+Import `Counter`, `Histogram` and `GaugeMetricFamily` from here, never from
+prometheus_client directly: the mode is chosen when prometheus_client is first imported.
+"""
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+from shop_common.settings import var_dir
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _remove_folders_of_gone_masters(parent: Path, keep: str) -> None:
+    for folder in parent.iterdir():
+        if folder.name == keep or not folder.name.isdigit():
+            continue
+        try:
+            os.kill(int(folder.name), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, someone else's
+
+
+def _use_multiprocess_mode_under_gunicorn() -> None:
+    if MULTIPROC_ENV in os.environ or "gunicorn" not in sys.modules:
+        return
+    parent = var_dir(settings.BASE_DIR) / "metrics" / settings.SERVICE_NAME
+    master = str(os.getppid())
+    folder = parent / master
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_folders_of_gone_masters(parent, keep=master)
+    os.environ[MULTIPROC_ENV] = str(folder)
+
+
+_use_multiprocess_mode_under_gunicorn()
+
+# The mode is read when prometheus_client is imported, so these come after the choice.
+from prometheus_client import (  # noqa: E402
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily  # noqa: E402
+from prometheus_client.registry import Collector  # noqa: E402
+
+__all__ = [
+    "Counter",
+    "GaugeMetricFamily",
+    "Histogram",
+    "MetricsMiddleware",
+    "register_collector",
+    "urlpatterns",
+]
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+REQUESTS = Counter(
+    "http_requests_total",
+    "Requests answered, by route, method and status.",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time from request to response, by route and method.",
+    ["route", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+_extra_collectors: list[Collector] = []
+
+
+def multiprocess_mode() -> bool:
+    return MULTIPROC_ENV in os.environ
+
+
+def register_collector(collector: Collector) -> None:
+    """Add a collector that reads its values at scrape time (state kept elsewhere)."""
+    if multiprocess_mode():
+        _extra_collectors.append(collector)
+    else:
+        REGISTRY.register(collector)
+
+
+def route_label(request: HttpRequest) -> str:
+    """A bounded label: a view may name its route in `request.metrics_route`; otherwise
+    the URL pattern; never the raw path."""
+    named = getattr(request, "metrics_route", None)
+    if named:
+        return named
+    match = getattr(request, "resolver_match", None)
+    return f"/{match.route}" if match is not None else "unmatched"
+
+
+class MetricsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        route = route_label(request)
+        REQUESTS.labels(route, method, str(response.status_code)).inc()
+        LATENCY.labels(route, method).observe(time.perf_counter() - started)
+        return response
+
+
+@csrf_exempt
+@require_safe
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Every worker's metrics, in the Prometheus text format."""
+    if multiprocess_mode():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        for collector in _extra_collectors:
+            registry.register(collector)
+    else:
+        registry = REGISTRY
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+urlpatterns = [path("metrics", metrics_view, name="metrics")]

@@ -1,0 +1,141 @@
+"""Cached answers of anonymous catalog GETs, in the shared cache.
+
+The key names the method, the path, the query sorted, the request headers an answer may
+vary on, and the catalog version, which product_svc changes on every catalog write: an
+answer cached before a write is never served after it. Only 200s without `no-store`,
+`private`, `no-cache` or cookies are kept. A client's `Cache-Control: no-cache` goes to
+the service and refreshes the entry. On a cold key one request fills it while the
+others wait for its answer (a short lock), so a stampede reaches the service once.
+"""
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+from django.http import HttpRequest, HttpResponse
+
+from gateway import metrics
+from gateway.routes import Route
+from gateway.shared_cache import shared_cache
+from shop_common.catalog import catalog_version
+
+KEYED_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE")
+# An answer that varies on anything else is not kept. Cached requests never carry a token.
+VARY_ALLOWED = frozenset({"accept", "accept-encoding", "accept-language", "authorization"})
+NOT_STORABLE = frozenset({"no-store", "private", "no-cache"})
+FIRST_POLL = 0.005
+LONGEST_POLL = 0.05
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    stored_at: float
+
+    def response(self) -> HttpResponse:
+        response = HttpResponse(self.body, status=self.status)
+        for name, value in self.headers:
+            response[name] = value
+        response["Age"] = str(int(time.time() - self.stored_at))
+        response["X-Cache"] = "HIT"
+        return response
+
+
+def applies(request: HttpRequest, route: Route) -> bool:
+    """Anonymous GETs of a cached route; a signed-in caller's answer is theirs alone."""
+    return (
+        bool(route.cache_ttl)
+        and request.method == "GET"
+        and "HTTP_AUTHORIZATION" not in request.META
+    )
+
+
+def wants_fresh(request: HttpRequest) -> bool:
+    directives = request.META.get("HTTP_CACHE_CONTROL", "").lower()
+    pragma = request.META.get("HTTP_PRAGMA", "").lower()
+    return "no-cache" in directives or "max-age=0" in directives or "no-cache" in pragma
+
+
+def answer_key(request: HttpRequest, version: str) -> str:
+    query = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    # Sorted by name only: the order of a repeated name's values may matter.
+    parts = [request.method, request.path, urlencode(sorted(query, key=lambda pair: pair[0]))]
+    parts += [request.META.get(name, "") for name in KEYED_HEADERS]
+    digest = hashlib.sha256("\n".join([*parts, version]).encode()).hexdigest()
+    return f"gateway:answer:{digest}"
+
+
+def storable(response: HttpResponse) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    directives = {
+        d.strip().split("=")[0].lower() for d in response.get("Cache-Control", "").split(",")
+    }
+    vary = {token.strip().lower() for token in response.get("Vary", "").split(",") if token.strip()}
+    return not (directives & NOT_STORABLE) and vary <= VARY_ALLOWED
+
+
+def store(key: str, response: HttpResponse, ttl: int) -> None:
+    if not storable(response):
+        return
+    entry = Entry(response.status_code, tuple(response.items()), response.content, time.time())
+    shared_cache.call("cache", lambda: shared_cache.cache.set(key, entry, timeout=ttl), None)
+
+
+def lookup(key: str) -> Entry | None:
+    return shared_cache.call("cache", lambda: shared_cache.cache.get(key), None)
+
+
+def wait_for_filler(key: str, lock: str, patience: float) -> Entry | None:
+    """The entry another request is filling, once it is there; None if it gave up."""
+    deadline, pause = time.monotonic() + patience, FIRST_POLL
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 1.5, LONGEST_POLL)
+        found = shared_cache.call("cache", lambda: shared_cache.cache.get_many([key, lock]), {})
+        if key in found:
+            return found[key]
+        if lock not in found:
+            return None
+    return None
+
+
+def serve(request: HttpRequest, route: Route, fetch: Callable[[], HttpResponse]) -> HttpResponse:
+    """The cached answer (HIT), or the service's (MISS), stored for the next caller."""
+    version = shared_cache.call("catalog_version", catalog_version, None)
+    if version is None:  # the version is unknown while Redis is down: never serve stale
+        return miss(route, fetch(), "bypass")
+    key = answer_key(request, version)
+    if wants_fresh(request):
+        return miss(route, fill(key, route, fetch), "refresh")
+    entry = lookup(key)
+    if entry is None:
+        lock = f"{key}:filling"
+        patience = route.retry.budget + route.read_timeout
+        cache = shared_cache.cache
+        if shared_cache.call("cache", lambda: cache.add(lock, 1, timeout=patience), True):
+            try:
+                return miss(route, fill(key, route, fetch), "miss")
+            finally:
+                shared_cache.call("cache", lambda: cache.delete(lock), None)
+        entry = wait_for_filler(key, lock, patience)
+    if entry is None:
+        return miss(route, fetch(), "miss")
+    metrics.CACHE_LOOKUPS.labels(route.prefix, "hit").inc()
+    return entry.response()
+
+
+def fill(key: str, route: Route, fetch: Callable[[], HttpResponse]) -> HttpResponse:
+    response = fetch()
+    store(key, response, route.cache_ttl)
+    return response
+
+
+def miss(route: Route, response: HttpResponse, result: str) -> HttpResponse:
+    metrics.CACHE_LOOKUPS.labels(route.prefix, result).inc()
+    response["X-Cache"] = "MISS"
+    return response

@@ -1,0 +1,129 @@
+"""Rate limits: django-ratelimit's fixed-window counters in the shared cache.
+
+A route's "client" limit counts every request, per verified user id for signed-in callers
+(`RATE_LIMIT_USER`) and per client address for the others (`RATE_LIMIT_ANON`). Its
+"login" limit counts failed logins per email from the JSON body (`RATE_LIMIT_LOGIN`), so
+an attacker can neither lock a shared address out nor guess one account's password from
+many addresses. Only the settings' number of trusted proxies may name the client address.
+"""
+
+import ipaddress
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django_ratelimit.core import get_usage
+
+from gateway import metrics
+from gateway.auth import Caller
+from gateway.errors import GatewayError
+from gateway.routes import Route
+from gateway.shared_cache import shared_cache
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Where a caller stands against one limit."""
+
+    name: str
+    limit: int
+    count: int
+    reset: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
+
+    def refusal(self) -> GatewayError:
+        metrics.RATE_LIMITED.labels(self.name).inc()
+        what = "failed logins for this email" if self.name == "login" else "requests"
+        return GatewayError(
+            429,
+            f"Too many {what}; try again in {self.reset} seconds.",
+            {**self.headers(), "Retry-After": str(self.reset)},
+        )
+
+
+def client_address(request: HttpRequest) -> str:
+    """The socket's address; behind N trusted proxies, the address the outermost one saw
+    (N-th from the right in X-Forwarded-For: entries left of it are the client's own say)."""
+    address = request.META.get("REMOTE_ADDR", "")
+    trusted = settings.GATEWAY_TRUSTED_PROXIES
+    if trusted > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [hop for hop in hops if hop]
+        if hops:
+            address = hops[-min(trusted, len(hops))]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # One IPv6 host usually owns a whole /64: counting single addresses would let it rotate.
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
+def login_email(body: bytes) -> str | None:
+    """The email of a JSON login body (django-ratelimit's "post:email" sees only forms)."""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        return None
+    email = data.get("email") if isinstance(data, dict) else None
+    if not isinstance(email, str):
+        return None
+    return email.strip().lower() or None
+
+
+def usage(request: HttpRequest, name: str, key: str, *, increment: bool) -> Usage | None:
+    """Count (or only read) one limit; None when the shared cache fails (fail open)."""
+    rate = settings.GATEWAY_LIMITS[name]
+    found = shared_cache.call(
+        "rate_limit",
+        lambda: get_usage(
+            request, group=f"gateway.{name}", key=lambda *_: key, rate=rate, increment=increment
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    return Usage(name, found["limit"], found["count"], max(1, found["time_left"]))
+
+
+def client_usage(request: HttpRequest, caller: Caller) -> Usage | None:
+    if caller.signed_in:
+        return usage(request, "user", f"user:{caller.user_id}", increment=True)
+    return usage(request, "anon", f"address:{client_address(request)}", increment=True)
+
+
+def check(
+    request: HttpRequest, route: Route, caller: Caller, body: bytes
+) -> tuple[Usage | None, bool]:
+    """Count this request; the usage to show in the headers, and whether it is refused."""
+    shown, refused = None, False
+    if "client" in route.limits:
+        shown = client_usage(request, caller)
+        refused = shown is not None and shown.count > shown.limit
+    email = login_email(body) if "login" in route.limits else None
+    if email and not refused:
+        login = usage(request, "login", f"email:{email}", increment=False)
+        if login is not None and (shown is None or login.remaining <= shown.remaining):
+            shown, refused = login, login.count >= login.limit
+    return shown, refused
+
+
+def after_response(
+    request: HttpRequest, route: Route, response: HttpResponse, body: bytes
+) -> Usage | None:
+    """Count a failed login (401 from user_svc) against its email; its usage, if counted."""
+    if "login" not in route.limits or response.status_code != 401:
+        return None
+    email = login_email(body)
+    return usage(request, "login", f"email:{email}", increment=True) if email else None

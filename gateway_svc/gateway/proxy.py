@@ -1,0 +1,171 @@
+"""The proxy: one request passed on to a service instance and its answer passed back.
+
+Headers go both ways except hop-by-hop ones; the service learns the client's address,
+scheme and host from `X-Forwarded-*` and the request's id from `X-Request-ID`. The path
+and query string go unchanged, bodies are limited in size, and answers larger than
+`GATEWAY_BUFFER_MAX_BYTES` (or of unknown size) are streamed, never held in memory.
+"""
+
+import time
+from collections.abc import Iterator
+
+import requests
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.encoding import escape_uri_path
+
+from gateway import metrics
+from gateway.errors import GatewayError
+from gateway.routes import Route
+from gateway.upstreams import Instance, upstream
+from shop_common.client import RETRY_STATUSES, UpstreamTimeout, UpstreamUnavailable
+from shop_common.request_id import HEADER as REQUEST_ID_HEADER
+
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te"}
+    | {"trailer", "trailers", "transfer-encoding", "upgrade"}
+)
+# Set by the gateway itself, never taken from the caller.
+REQUEST_HEADERS_REPLACED = frozenset(
+    {"host", "content-length", "x-request-id", "forwarded"}
+    | {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"}
+)
+# The client's own headers only: the session's defaults (`python-requests` user agent,
+# gzip) would change what the service answers.
+SESSION_DEFAULTS_OFF = {"User-Agent": None, "Accept": None, "Accept-Encoding": None}
+STREAM_CHUNK = 64 * 1024
+NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def read_body(request: HttpRequest) -> bytes:
+    """The request body, at most `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes (413 beyond).
+
+    A declared length was checked by `JSONErrorMiddleware`; a chunked body has none, and
+    Django would read nothing of it, so it is read here up to the limit.
+    """
+    if request.META.get("CONTENT_LENGTH"):
+        return request.body
+    if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return b""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = request.META["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise GatewayError(413, f"Request body is larger than {limit} bytes.")
+    return body
+
+
+def forwarded_headers(request: HttpRequest) -> dict[str, str]:
+    """`X-Forwarded-*`: a caller's own are kept only behind trusted proxies."""
+    meta = request.META
+    trusted = settings.GATEWAY_TRUSTED_PROXIES > 0
+    chain = meta.get("HTTP_X_FORWARDED_FOR", "") if trusted else ""
+    remote = meta.get("REMOTE_ADDR", "")
+    return {
+        "X-Forwarded-For": f"{chain}, {remote}" if chain else remote,
+        "X-Forwarded-Proto": (trusted and meta.get("HTTP_X_FORWARDED_PROTO")) or request.scheme,
+        "X-Forwarded-Host": (trusted and meta.get("HTTP_X_FORWARDED_HOST")) or request.get_host(),
+    }
+
+
+def upstream_headers(request: HttpRequest) -> dict[str, str | None]:
+    named_in_connection = {
+        token.strip().lower() for token in request.META.get("HTTP_CONNECTION", "").split(",")
+    }
+    dropped = HOP_BY_HOP | REQUEST_HEADERS_REPLACED | named_in_connection
+    headers: dict[str, str | None] = dict(SESSION_DEFAULTS_OFF)
+    for name, value in request.headers.items():
+        if name.lower() not in dropped:
+            headers[name] = value
+    headers.update(forwarded_headers(request))
+    headers[REQUEST_ID_HEADER] = request.request_id
+    return headers
+
+
+def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
+    """Call the route's service and return its answer; a JSON 503/504 when none came."""
+    instance, permit = upstream(route.service).choose()
+    path = escape_uri_path(request.path)
+    query = request.META.get("QUERY_STRING", "")
+    started = time.perf_counter()
+    try:
+        answer = instance.client(route.retry).request(
+            request.method,
+            f"{path}?{query}" if query else path,
+            headers=upstream_headers(request),
+            data=body or None,
+            timeout=route.timeout,
+            stream=True,
+            allow_redirects=False,
+        )
+    except UpstreamTimeout:
+        instance.breaker.failed(permit)
+        record_call(route.service, "timeout", started)
+        raise GatewayError(504, f"{route.service} did not answer in time.") from None
+    except UpstreamUnavailable:
+        instance.breaker.failed(permit)
+        record_call(route.service, "unavailable", started)
+        raise GatewayError(503, f"{route.service} is unavailable.", {"Retry-After": "1"}) from None
+    if answer.status_code in RETRY_STATUSES:
+        instance.breaker.failed(permit)
+    else:
+        instance.breaker.succeeded(permit)
+    record_call(route.service, str(answer.status_code), started)
+    return client_response(request, answer, instance)
+
+
+def record_call(service: str, outcome: str, started: float) -> None:
+    metrics.UPSTREAM_CALLS.labels(service, outcome).inc()
+    metrics.UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
+
+
+def client_response(
+    request: HttpRequest, answer: requests.Response, instance: Instance
+) -> HttpResponse:
+    """The service's answer for the client: small ones in one piece, large ones streamed."""
+    raw = answer.raw
+    length = answer.headers.get("Content-Length", "")
+    if request.method == "HEAD" or answer.status_code in NO_BODY_STATUSES:
+        raw.read(decode_content=False)
+        response = HttpResponse(status=answer.status_code)
+    elif length.isdigit() and int(length) <= settings.GATEWAY_BUFFER_MAX_BYTES:
+        response = HttpResponse(raw.read(decode_content=False), status=answer.status_code)
+        response["Content-Length"] = str(len(response.content))
+    else:
+        response = StreamingHttpResponse(stream(answer), status=answer.status_code)
+    copy_headers(answer, response, instance, request)
+    if request.method == "HEAD" and length:
+        response["Content-Length"] = length
+    return response
+
+
+def stream(answer: requests.Response) -> Iterator[bytes]:
+    try:
+        yield from answer.raw.stream(STREAM_CHUNK, decode_content=False)
+    finally:
+        # Returns a fully read connection to the pool, closes one the client left early.
+        answer.close()
+
+
+def copy_headers(
+    answer: requests.Response, response: HttpResponse, instance: Instance, request: HttpRequest
+) -> None:
+    named_in_connection = {
+        token.strip().lower() for token in answer.headers.get("Connection", "").split(",")
+    }
+    dropped = HOP_BY_HOP | named_in_connection | {"content-length"}
+    # Django's own default Content-Type must not mix with the service's.
+    del response["Content-Type"]
+    passed: dict[str, str] = {}
+    for name, value in answer.raw.headers.items():
+        lowered = name.lower()
+        if lowered in dropped:
+            continue
+        if lowered == "set-cookie":
+            response.cookies.load(value)
+        elif lowered == "location" and value.startswith(instance.url):
+            # A service's absolute redirect must not send the client behind the gateway.
+            passed[name] = request.build_absolute_uri(value[len(instance.url) :] or "/")
+        else:
+            passed[name] = f"{passed[name]}, {value}" if name in passed else value
+    for name, value in passed.items():
+        response[name] = value

@@ -1,0 +1,69 @@
+"""The gateway's one view: every public path goes through the same steps, driven by the
+route table. Also its `/readyz`, which says when rate limits and the cache fail open."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+from gateway import auth, cache, limits, proxy
+from gateway.errors import GatewayError
+from gateway.routes import Route, match
+from gateway.shared_cache import shared_cache
+from gateway.upstreams import breakers
+from shop_common.health import redis_checks
+
+
+@csrf_exempt
+def gateway(request: HttpRequest) -> HttpResponse:
+    """Route, authenticate, count, then answer from the cache or the service."""
+    route = match(request.path)
+    if route is None:
+        return GatewayError(404, f"No endpoint at {request.path}.").response()
+    request.metrics_route = route.prefix
+    caller, refusal = auth.identify(request, route)
+    try:
+        body = proxy.read_body(request)
+        usage, refused = limits.check(request, route, caller, body)
+        if refused:
+            raise usage.refusal()
+        response = answer(request, route, refusal, body)
+        usage = limits.after_response(request, route, response, body) or usage
+    except GatewayError as error:
+        response = error.response()
+    if usage is not None:
+        for name, value in usage.headers().items():
+            response[name] = value
+    if route.cache_ttl:
+        response.setdefault("X-Cache", "MISS")
+    return response
+
+
+def answer(
+    request: HttpRequest, route: Route, refusal: GatewayError | None, body: bytes
+) -> HttpResponse:
+    if request.method not in route.methods:
+        allowed = ", ".join(sorted(route.methods))
+        raise GatewayError(405, f"Method {request.method} is not allowed here.", {"Allow": allowed})
+    if refusal is not None:
+        raise refusal
+    if cache.applies(request, route):
+        return cache.serve(request, route, lambda: proxy.forward(request, route, body))
+    return proxy.forward(request, route, body)
+
+
+@csrf_exempt
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    """200 while Redis answers; 503 naming it when not (the gateway still serves, failing
+    open). Breaker states are shown, not judged: a service down is not the gateway's."""
+    checks = redis_checks()
+    body = {
+        "checks": checks,
+        "shared_cache": shared_cache.status(),
+        "breakers": {f"{b.service} {b.instance}": b.state() for b in breakers()},
+    }
+    failing = sorted(name for name, result in checks.items() if result != "ok")
+    if failing:
+        detail = f"not ready: {', '.join(failing)} unavailable; rate limits and cache fail open"
+        return JsonResponse({"detail": detail, **body}, status=503)
+    return JsonResponse({"status": "ok", **body})
