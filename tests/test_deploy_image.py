@@ -1,0 +1,143 @@
+"""The Dockerfile and the container scripts in docker/, checked without a Docker engine.
+
+hadolint lints the Dockerfile; the Dockerfile is held against the service table; and what
+the image runs is run here as the image would run it: the collectstatic step of the build,
+and the entrypoint (wait for the database, migrate, gunicorn with its JSON log config).
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from deploy_support import REPO, SERVICES, Service, venv_tool
+
+DOCKERFILE = REPO / "Dockerfile"
+DOCKER_DIR = REPO / "docker"
+
+
+def image_environment(service: str, var_dir: Path, **extra: str) -> dict[str, str]:
+    """What the image sets (Dockerfile ENV), with local mode and a scratch var folder."""
+    return {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "SERVICE": service,
+        "PYTHONPATH": str(REPO / service),
+        "SHOP_VAR_DIR": str(var_dir),
+        "DEBUG": "1",
+        **extra,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_hadolint_finds_nothing() -> None:
+    result = subprocess.run(
+        [venv_tool("hadolint"), str(DOCKERFILE)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_is_slim_python_311_and_runs_as_a_numeric_non_root_user() -> None:
+    text = DOCKERFILE.read_text()
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim", text, re.MULTILINE)
+    [user] = re.findall(r"^USER (\S+)$", text, re.MULTILINE)
+    uid, _, gid = user.partition(":")
+    assert int(uid) > 0
+    assert int(gid) > 0
+
+
+def test_every_service_of_the_table_can_be_built() -> None:
+    """The build argument SERVICE picks these files; each service must have them."""
+    assert "ARG SERVICE" in DOCKERFILE.read_text()
+    for name in SERVICES:
+        assert (REPO / "requirements" / f"{name}.txt").is_file()
+        assert (REPO / name / "manage.py").is_file()
+        assert (REPO / name / name / "wsgi.py").is_file()
+
+
+def test_the_build_context_leaves_out_local_state_and_secrets() -> None:
+    ignored = set((REPO / ".dockerignore").read_text().split())
+    assert {"**/.venv", "**/.var", "**/.env", "**/.git"} <= ignored
+
+
+def test_the_entrypoint_is_an_executable_posix_shell_script() -> None:
+    entrypoint = DOCKER_DIR / "entrypoint.sh"
+    assert os.access(entrypoint, os.X_OK)
+    assert subprocess.run(["sh", "-n", str(entrypoint)]).returncode == 0
+
+
+@pytest.mark.parametrize("service", SERVICES.values(), ids=lambda service: service.name)
+def test_a_container_binds_its_table_port_on_all_addresses(
+    service: Service, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, str(DOCKER_DIR / "service.py"), "bind"],
+        env={k: v for k, v in image_environment(service.name, tmp_path).items() if k != "BIND"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == f"0.0.0.0:{service.port}"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_collectstatic_runs_as_at_build_time(service: str, tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=REPO / service,
+        env=image_environment(service, tmp_path),
+        check=True,
+        timeout=120,
+    )
+    assert any((tmp_path / "static").rglob("*.*"))
+
+
+def test_the_entrypoint_migrates_and_serves_with_json_logs(tmp_path: Path) -> None:
+    """product_svc as its container starts it, on the embedded SQLite database."""
+    port = free_port()
+    log = tmp_path / "stdout.log"
+    environment = image_environment(
+        "product_svc", tmp_path, MIGRATE="1", BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1"
+    )
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(DOCKER_DIR / "entrypoint.sh")],
+            cwd=REPO / "product_svc",
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    lines = log.read_text().splitlines()
+    assert any(line.startswith("  Applying ") for line in lines), "MIGRATE=1 did not migrate"
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert {"gunicorn.error", "shop.request"} <= {record["logger"] for record in records}
+    request = [record for record in records if record.get("path") == "/readyz"][-1]
+    assert request["status"] == 200
+    assert request["request_id"]
+    assert request["service"] == "product_svc"
