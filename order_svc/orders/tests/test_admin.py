@@ -1,0 +1,56 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from orders.models import Order
+from orders.states import OrderStatus
+from orders.tests.factories import OrderFactory, OrderLineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def confirmed():
+    order = OrderFactory(status=OrderStatus.CONFIRMED, currency="EUR")
+    OrderLineFactory(order=order, name="Teapot", unit_price="19.99", line_total="19.99")
+    return order
+
+
+@pytest.mark.parametrize("query", ["", "?status__exact=confirmed", "?q=7", "?q=not+an+id"])
+def test_the_order_list_renders(admin_client, confirmed, query):
+    assert admin_client.get(f"/admin/orders/order/{query}").status_code == 200
+
+
+def test_an_order_is_found_by_its_id(admin_client, confirmed):
+    OrderFactory()
+
+    response = admin_client.get(f"/admin/orders/order/?q={confirmed.id}")
+
+    assert str(confirmed.id) in response.content.decode()
+    assert response.context["cl"].result_count == 1
+
+
+def test_the_change_page_shows_lines_and_history_read_only(admin_client, confirmed):
+    response = admin_client.get(f"/admin/orders/order/{confirmed.id}/change/")
+
+    assert response.status_code == 200
+    assert "Teapot" in response.content.decode()
+    assert admin_client.get("/admin/orders/order/add/").status_code == 403
+
+
+def test_actions_move_orders_through_the_state_machine(admin_client, confirmed, product_svc):
+    delivered = OrderFactory(status=OrderStatus.DELIVERED, currency="EUR")
+
+    admin_client.post(
+        "/admin/orders/order/",
+        {"action": "mark_paid", "_selected_action": [confirmed.pk, delivered.pk]},
+    )
+
+    assert Order.objects.get(pk=confirmed.pk).status == OrderStatus.PAID
+    assert Order.objects.get(pk=delivered.pk).status == OrderStatus.DELIVERED

@@ -1,0 +1,119 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from orders.models import IdempotencyRecord, Order
+from orders.tests.conftest import client_for, order_body
+
+pytestmark = pytest.mark.django_db
+
+KEY = {"HTTP_IDEMPOTENCY_KEY": "checkout-5c1b"}
+
+
+def test_a_repeat_with_the_same_key_and_body_replays_the_order_and_creates_nothing(
+    place, product_svc
+):
+    first = place((1, 2), **KEY)
+    again = place((1, 2), **KEY)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+    assert product_svc.inventory.stock(1) == 8
+
+
+def test_key_order_and_spacing_of_the_body_do_not_make_another_request(customer, product_svc):
+    body = order_body((1, 1))
+    reordered = {"shipping_address": body["shipping_address"], "items": body["items"]}
+    first = customer.post("/api/v1/orders/", body, format="json", **KEY)
+
+    again = customer.post("/api/v1/orders/", reordered, format="json", **KEY)
+
+    assert again.json()["id"] == first.json()["id"]
+
+
+def test_the_same_key_with_another_body_is_a_422(place):
+    place((1, 2), **KEY)
+
+    response = place((1, 3), **KEY)
+
+    assert response.status_code == 422
+    assert "different request body" in response.json()["detail"]
+    assert Order.objects.count() == 1
+
+
+def test_a_rejection_is_replayed_too(place, product_svc):
+    first = place((3, 5), **KEY)
+    product_svc.inventory.products[3].stock = 50
+
+    again = place((3, 5), **KEY)
+
+    assert first.status_code == again.status_code == 409
+    assert again.json() == first.json()
+
+
+def test_a_503_gives_the_key_back_so_a_retry_can_place_the_order(place, product_svc):
+    product_svc.mode = "error"
+    assert place((1, 1), **KEY).status_code == 503
+    product_svc.mode = "ok"
+
+    response = place((1, 1), **KEY)
+
+    assert response.status_code == 201
+    assert product_svc.inventory.stock(1) == 9
+
+
+def test_keys_belong_to_one_user(place, other_customer):
+    mine = place((1, 1), **KEY)
+
+    theirs = place((1, 1), client=other_customer, **KEY)
+
+    assert theirs.status_code == 201
+    assert theirs.json()["id"] != mine.json()["id"]
+
+
+def test_a_key_expires_after_24_hours(place):
+    first = place((1, 1), **KEY)
+    IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    again = place((1, 1), **KEY)
+
+    assert again.status_code == 201
+    assert again.json()["id"] != first.json()["id"]
+
+
+@pytest.mark.parametrize("key", ["", " padded ", "x" * 256, "tab\tinside", "ünïcode"])
+def test_a_malformed_key_is_a_400(place, key):
+    response = place((1, 1), HTTP_IDEMPOTENCY_KEY=key)
+
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_twins_create_one_order_and_get_the_same_answer(product_svc):
+    answers = []
+
+    def post() -> None:
+        try:
+            body = order_body((2, 1))
+            response = client_for(7).post("/api/v1/orders/", body, format="json", **KEY)
+            answers.append((response.status_code, response.json().get("id")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Order.objects.count() == 1
+    assert product_svc.inventory.stock(2) == 99
+    order_id = str(Order.objects.get().id)
+    assert sorted(set(answers)) == [(201, order_id)]
