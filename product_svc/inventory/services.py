@@ -86,6 +86,10 @@ def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -
             for item in sorted(items, key=_by_product)
         )
         catalog_changed()
+    logger.info(
+        "stock reserved",
+        extra={"reservation_id": str(reservation_id), "lines": len(items)},
+    )
     return ReserveOutcome(
         Reservation.objects.prefetch_related("lines").get(id=reservation_id), created=True
     )
@@ -101,6 +105,7 @@ def _release_once(reservation_id: uuid.UUID) -> Reservation:
         ):
             _give_back(reservation_id)
             catalog_changed()
+            logger.info("stock released", extra={"reservation_id": str(reservation_id)})
     return Reservation.objects.prefetch_related("lines").get(id=reservation_id)
 
 

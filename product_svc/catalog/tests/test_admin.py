@@ -77,7 +77,9 @@ def test_reservations_are_visible_and_read_only(admin_browser):
     ).reservation
     detail = f"/admin/inventory/reservation/{reservation.pk}/change/"
 
-    assert admin_browser.get("/admin/inventory/reservation/").status_code == 200
+    listed = admin_browser.get("/admin/inventory/reservation/", {"q": str(reservation.pk)})
+    assert listed.context["cl"].result_count == 1
+    assert admin_browser.get("/admin/inventory/reservation/", {"q": "no-uuid"}).status_code == 200
     page = admin_browser.get(detail)
     assert page.status_code == 200
     assert kettle.name in page.content.decode()
