@@ -96,7 +96,7 @@ def test_an_expired_token_is_refused():
     [
         ({"aud": "someone-else"}, "audience"),
         ({"iss": "evil-issuer"}, "issued"),
-        ({"token_type": "refresh"}, "not an access token"),
+        ({"token_type": "refresh"}, "expected 'access'"),
         ({"user_id": "7"}, "user_id"),
         ({"is_staff": "yes"}, "is_staff"),
     ],

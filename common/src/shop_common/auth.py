@@ -58,7 +58,7 @@ def decode_token(token: str, *, audience: str, token_type: str) -> dict[str, Any
     except jwt.PyJWTError as exc:
         raise InvalidToken(_reason(exc)) from None
     if claims["token_type"] != token_type:
-        raise InvalidToken(f"Token is not an {token_type} token.")
+        raise InvalidToken(f"Wrong token type: expected {token_type!r}.")
     return claims
 
 
