@@ -21,19 +21,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "product_svc"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product_svc.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # one JSON line per request would be noise
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
+from catalog.models import Product  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from catalog.models import Product  # noqa: E402
-
 QUERIES = {
     "filtered, ordered by price": (
-        "/api/v1/products/?category=books&min_price=10&max_price=500&in_stock=true"
-        "&ordering=price"
+        "/api/v1/products/?category=books&min_price=10&max_price=500&in_stock=true&ordering=price"
     ),
     "filtered, newest first, page 50": (
         "/api/v1/products/?category=electronics&in_stock=true&ordering=-created_at&page=50"
