@@ -14,7 +14,12 @@ fi
 if [ "$#" -eq 0 ]; then
   # All addresses, on the service's port from the service table, unless BIND says otherwise.
   BIND=$(python "$here/service.py" bind)
-  export BIND
+  # Every gunicorn worker writes its metrics here and /metrics adds them up
+  # (shop_common.metrics). Emptied at each start: a restarted container's old
+  # workers must not count twice. /tmp is a tmpfs or emptyDir, the image is read-only.
+  PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  export BIND PROMETHEUS_MULTIPROC_DIR
   # --preload imports the application once in the master: a bad setting stops the
   # container at start, not in every worker, and the workers share the loaded code.
   # The log config makes gunicorn's own lines JSON too; the access lines come from our

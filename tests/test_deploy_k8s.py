@@ -23,6 +23,7 @@ KUSTOMIZATIONS = [K8S / "base", K8S / "overlays" / "example"]
 # A release that current managed clusters run; the manifests use nothing newer.
 KUBERNETES_VERSION = "1.33.0"
 SERVICES_BY_K8S_NAME = {k8s_name(service): service for service in SERVICES.values()}
+RECONCILER = "order-svc-reconciler"
 needs_kubectl = pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl not installed")
 
 Objects = list[dict[str, Any]]
@@ -113,7 +114,8 @@ def test_the_kustomization_names_every_file_beside_it(directory: Path) -> None:
 
 def test_a_deployment_and_a_service_per_service_on_its_table_port(overlay: Objects) -> None:
     deployments, services = of_kind(overlay, "Deployment"), of_kind(overlay, "Service")
-    assert set(deployments) == set(services) == set(SERVICES_BY_K8S_NAME)
+    assert set(services) == set(SERVICES_BY_K8S_NAME)
+    assert set(deployments) == set(SERVICES_BY_K8S_NAME) | {RECONCILER}
     for name, service in SERVICES_BY_K8S_NAME.items():
         [container] = deployments[name]["spec"]["template"]["spec"]["containers"]
         assert container["image"].rpartition(":")[0].endswith(f"shop/{service.name}")
@@ -123,13 +125,31 @@ def test_a_deployment_and_a_service_per_service_on_its_table_port(overlay: Objec
         ]
 
 
-def test_every_serving_container_is_probed_and_bounded(overlay: Objects) -> None:
-    for deployment in of_kind(overlay, "Deployment").values():
+def test_every_serving_container_is_probed_and_every_container_bounded(overlay: Objects) -> None:
+    for name, deployment in of_kind(overlay, "Deployment").items():
         [container] = deployment["spec"]["template"]["spec"]["containers"]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert {"cpu", "memory"} <= set(container["resources"]["requests"])
         assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+        if name == RECONCILER:
+            assert "readinessProbe" not in container  # it serves nothing
+            continue
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+def test_orders_are_reconciled_by_one_pod_of_the_order_image(overlay: Objects) -> None:
+    deployments = of_kind(overlay, "Deployment")
+    reconciler, orders = deployments[RECONCILER], deployments[k8s_name(SERVICES["order_svc"])]
+    assert reconciler["spec"]["replicas"] == 1
+    assert reconciler["spec"]["strategy"] == {"type": "Recreate"}
+    [container] = reconciler["spec"]["template"]["spec"]["containers"]
+    [app] = orders["spec"]["template"]["spec"]["containers"]
+    assert container["args"][:3] == ["python", "manage.py", "reconcile_orders"]
+    assert (container["image"], container["envFrom"], container["env"]) == (
+        app["image"],
+        app["envFrom"],
+        app["env"],
+    )
 
 
 def test_gateway_and_product_svc_scale_automatically(overlay: Objects) -> None:
