@@ -31,6 +31,7 @@ from accounts.tokens import (
     mint_service_token,
     read_refresh_token,
 )
+from shop_common.log import user_id_var
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def log_in(*, request: HttpRequest, email: str, password: str) -> TokenPair:
         logger.info("login failed")
         raise InvalidCredentials
     throttle.reset()
+    user_id_var.set(user.pk)
     update_last_login(None, user)
     with transaction.atomic():
         return issue_token_pair(user)

@@ -1,11 +1,18 @@
 """POST /api/v1/users/me/password/"""
 
+import threading
+
 import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.services import issue_token_pair
-from accounts.tests.factories import PASSWORD
+from accounts.tests.conftest import client_for
+from accounts.tests.factories import PASSWORD, UserFactory
 
 URL = "/api/v1/users/me/password/"
+REFRESH_URL = "/api/v1/auth/token/refresh/"
 NEW = "brand-New-pass-77"
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +40,7 @@ def test_a_password_change_revokes_every_refresh_token_the_user_holds(api, user,
     change(user_api, PASSWORD)
 
     for pair in sessions:
-        response = api.post("/api/v1/auth/token/refresh/", {"refresh": pair.refresh}, format="json")
+        response = api.post(REFRESH_URL, {"refresh": pair.refresh}, format="json")
         assert response.status_code == 401
 
 
@@ -77,3 +84,33 @@ def test_changing_the_password_needs_a_signed_in_user(api):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_racing_a_password_change_leaves_no_usable_refresh_token():
+    user = UserFactory()
+    pair = issue_token_pair(user)
+    barrier = threading.Barrier(2)
+
+    def refresh() -> None:
+        barrier.wait()
+        try:
+            APIClient().post(REFRESH_URL, {"refresh": pair.refresh}, format="json")
+        finally:
+            connection.close()
+
+    def change_password() -> None:
+        barrier.wait()
+        try:
+            change(client_for(user), PASSWORD)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh), threading.Thread(target=change_password)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    assert not live.exists()
