@@ -40,6 +40,18 @@ def code_files() -> list[Path]:
 
 
 @cache
+def code_strings() -> frozenset[str]:
+    """Every string constant of the Python code (names of variables, metrics, ...)."""
+    strings = set()
+    for path in code_files():
+        if path.suffix == ".py":
+            tree = ast.parse(path.read_text(), filename=str(path))
+            constants = (node.value for node in ast.walk(tree) if isinstance(node, ast.Constant))
+            strings.update(value for value in constants if isinstance(value, str))
+    return frozenset(strings)
+
+
+@cache
 def code_env_names() -> frozenset[str]:
     """Every environment variable the code can read.
 
@@ -47,14 +59,10 @@ def code_env_names() -> frozenset[str]:
     shell script), or when the service table derives it: `<NAME>_URL` and `<NAME>_PORT`
     for every service, `<NAME>_DATABASE_URL` for those with a database.
     """
-    names = set()
+    names = {string for string in code_strings() if ENV_NAME.fullmatch(string)}
     for path in code_files():
         if path.suffix == ".sh":
             names.update(SHELL_VARIABLE.findall(path.read_text()))
-            continue
-        tree = ast.parse(path.read_text(), filename=str(path))
-        strings = (node.value for node in ast.walk(tree) if isinstance(node, ast.Constant))
-        names.update(s for s in strings if isinstance(s, str) and ENV_NAME.fullmatch(s))
     for service in SERVICES.values():
         names.update({f"{service.env_prefix}_URL", f"{service.env_prefix}_PORT"})
         if service.has_database:

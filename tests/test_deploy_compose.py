@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from deploy_support import REPO, SERVICES, code_env_names, k8s_name, venv_tool
+from deploy_support import REPO, SERVICES, code_env_names, code_strings, k8s_name, venv_tool
 from shop_common.jwt_keys import public_keys_setting, signing_key
 from shop_common.service_credentials import registered_client_secrets
 
@@ -28,6 +28,10 @@ MONITORING = REPO / "deploy" / "monitoring"
 APP_SERVICES = {k8s_name(service): service for service in SERVICES.values()}
 # Variables read by the images we run but do not build.
 IMAGE_ENV_PREFIXES = {"postgres": ("POSTGRES_",), "grafana/grafana": ("GF_",)}
+DASHBOARDS = MONITORING / "grafana" / "dashboards"
+PROMQL_WORDS = {"by", "sum", "max", "rate", "increase", "histogram_quantile"}
+# A histogram's series carry these suffixes beside the name the code gives it.
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 
 def make_env_module() -> Any:
@@ -260,13 +264,49 @@ def test_bind_mounted_files_exist_and_named_volumes_are_declared(raw: dict[str, 
 
 def test_prometheus_scrapes_every_service_on_its_table_port() -> None:
     prometheus = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
-    [job] = prometheus["scrape_configs"]
-    assert job["metrics_path"] == "/metrics"
     scraped = {
-        target: group["labels"]["service"]
+        job["job_name"]: target
+        for job in prometheus["scrape_configs"]
         for group in job["static_configs"]
         for target in group["targets"]
     }
     assert scraped == {
-        f"{k8s_name(service)}:{service.port}": service.name for service in SERVICES.values()
+        service.name: f"{k8s_name(service)}:{service.port}" for service in SERVICES.values()
     }
+    # /metrics is Prometheus's default path, and the one every service serves.
+    assert all("metrics_path" not in job for job in prometheus["scrape_configs"])
+
+
+def promql_metric_names(expression: str) -> set[str]:
+    """The metric names in a PromQL expression (label matchers and ranges left out)."""
+    bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]|by \([^)]*\)", "", expression)
+    return set(re.findall(r"[a-z_][a-z0-9_]*", bare)) - PROMQL_WORDS
+
+
+def test_the_dashboards_chart_series_that_the_code_exports() -> None:
+    datasources = yaml.safe_load(
+        (MONITORING / "grafana" / "provisioning" / "datasources" / "prometheus.yaml").read_text()
+    )
+    [uid] = [source["uid"] for source in datasources["datasources"]]
+    dashboards = [json.loads(path.read_text()) for path in sorted(DASHBOARDS.glob("*.json"))]
+    assert dashboards
+    unknown = set()
+    for dashboard in dashboards:
+        for panel in dashboard["panels"]:
+            assert panel["datasource"]["uid"] == uid
+            for target in panel["targets"]:
+                for name in promql_metric_names(target["expr"]):
+                    series_of = {name, *(name.removesuffix(s) for s in HISTOGRAM_SUFFIXES)}
+                    if not series_of & code_strings():
+                        unknown.add(name)
+                jobs = set(re.findall(r'job="([a-z_]+)"', target["expr"]))
+                assert jobs <= set(SERVICES)
+    assert unknown == set()
+
+
+def test_grafana_loads_the_dashboards_from_where_compose_mounts_them(raw: dict[str, Any]) -> None:
+    provider = yaml.safe_load(
+        (MONITORING / "grafana" / "provisioning" / "dashboards" / "shop.yaml").read_text()
+    )
+    [folder] = [option["options"]["path"] for option in provider["providers"]]
+    assert f"./{DASHBOARDS.relative_to(REPO)}:{folder}:ro" in raw["services"]["grafana"]["volumes"]
