@@ -5,6 +5,7 @@ the image runs is run here as the image would run it: the collectstatic step of 
 and the entrypoint (wait for the database, migrate, gunicorn with its JSON log config).
 """
 
+import ast
 import json
 import os
 import re
@@ -13,11 +14,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
-from deploy_support import REPO, SERVICES, Service, venv_tool
+from deploy_support import REPO, SERVICES, Service, code_files, venv_tool
 
 DOCKERFILE = REPO / "Dockerfile"
 DOCKER_DIR = REPO / "docker"
@@ -141,3 +144,70 @@ def test_the_entrypoint_migrates_and_serves_with_json_logs(tmp_path: Path) -> No
     assert request["status"] == 200
     assert request["request_id"]
     assert request["service"] == "product_svc"
+
+
+def requirement_names(path: Path) -> set[str]:
+    """The distributions a requirements file pins, following its `-r` includes."""
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("-r "):
+            names |= requirement_names(path.parent / line.removeprefix("-r ").strip())
+        elif line and not line.startswith("-"):
+            names.add(canonical(Requirement(line).name))
+    return names
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def with_dependencies(names: set[str]) -> set[str]:
+    """`names` and everything they need, as installed in this virtualenv."""
+    closure, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        for line in metadata.requires(name) or []:
+            requirement = Requirement(line)
+            # Extras the pins don't ask for, and packages for other Pythons, are left out.
+            if not requirement.marker or requirement.marker.evaluate({"extra": ""}):
+                todo.append(canonical(requirement.name))
+    return closure
+
+
+def imported_modules(paths: list[Path]) -> set[str]:
+    modules = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.partition(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.partition(".")[0])
+    return modules
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_the_image_installs_every_package_the_service_imports(service: str) -> None:
+    """The image installs requirements/<service>.txt and common/ only (not dev.txt)."""
+    code = [
+        path
+        for path in code_files()
+        if path.suffix == ".py"
+        and (path.is_relative_to(REPO / "common") or path.is_relative_to(REPO / service))
+    ]
+    own = {path.name for path in (REPO / service).iterdir() if path.is_dir()} | {"shop_common"}
+    third_party = imported_modules(code) - set(sys.stdlib_module_names) - own
+    installed = with_dependencies(
+        requirement_names(REPO / "requirements" / f"{service}.txt")
+        | {canonical(Requirement(line).name) for line in metadata.requires("shop-common") or []}
+    )
+    providers = metadata.packages_distributions()
+    missing = {
+        module
+        for module in third_party
+        if not {canonical(dist) for dist in providers.get(module, [module])} & installed
+    }
+    assert missing == set()
