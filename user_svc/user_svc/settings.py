@@ -41,8 +41,9 @@ JWT_ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES"
 JWT_REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=7))
 JWT_SERVICE_TOKEN_LIFETIME = timedelta(minutes=env.int("JWT_SERVICE_TOKEN_MINUTES", default=5))
 SERVICE_CLIENT_SECRETS = registered_client_secrets(debug=base["DEBUG"])
-# Failed logins per email before further attempts are refused for the rest of the window.
-RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="5/m")
+# Failed logins per email before further attempts are refused for the rest of the window
+# (the same variable and default as the gateway's own per-email limit).
+RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="10/h")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F821 (from base)
     # Tests that race threads need a database file: SQLite's in-memory test database
