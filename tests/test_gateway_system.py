@@ -1,0 +1,261 @@
+"""The gateway in front of the real services (see harness.py): routes, tokens, cache
+invalidation through the API and the product admin, limits across two gateway workers,
+a service down, Redis down, oversized bodies."""
+
+import http.client
+import re
+import socket
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+PASSWORD = "a-long-enough-pass-phrase-1"
+
+
+def gateway(system, path: str) -> str:
+    return f"{system.url('gateway_svc')}{path}"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_python(system, service: str, code: str) -> None:
+    result = system.manage(service, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+
+
+def sign_in(system, email: str) -> dict[str, str]:
+    response = requests.post(
+        gateway(system, "/api/v1/auth/token/"),
+        json={"email": email, "password": PASSWORD},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access']}"}
+
+
+@pytest.fixture(scope="module")
+def staff(system) -> dict[str, str]:
+    email = f"staff-{uuid.uuid4().hex[:8]}@example.com"
+    run_python(
+        system,
+        "user_svc",
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_superuser(email={email!r}, password={PASSWORD!r})",
+    )
+    return sign_in(system, email)
+
+
+@pytest.fixture(scope="module")
+def product(system, staff) -> dict:
+    slug = f"cat-{uuid.uuid4().hex[:8]}"
+    category = requests.post(
+        gateway(system, "/api/v1/categories/"),
+        json={"name": slug, "slug": slug},
+        headers=staff,
+        timeout=10,
+    )
+    assert category.status_code == 201, category.text
+    created = requests.post(
+        gateway(system, "/api/v1/products/"),
+        json={
+            "sku": slug,
+            "name": f"Kettle {slug}",
+            "price": "19.99",
+            "currency": "EUR",
+            "category": category.json()["id"],
+            "stock": 5,
+        },
+        headers=staff,
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def test_a_customer_registers_signs_in_and_reads_their_profile(system):
+    email = f"c-{uuid.uuid4().hex[:8]}@example.com"
+    registered = requests.post(
+        gateway(system, "/api/v1/auth/register/"),
+        json={"email": email, "password": PASSWORD},
+        timeout=10,
+    )
+    headers = sign_in(system, email)
+    me = requests.get(gateway(system, "/api/v1/users/me/"), headers=headers, timeout=10)
+
+    assert registered.status_code == 201, registered.text
+    assert me.status_code == 200
+    assert me.json()["email"] == email
+    assert me.headers["RateLimit-Limit"]
+    assert me.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize("path", ["/internal/v1/reservations/", "/admin/", "/nothing/"])
+def test_internal_admin_and_unknown_paths_are_json_404s(system, path):
+    response = requests.get(gateway(system, path), timeout=10)
+
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/json"
+
+
+def test_a_customer_cannot_write_the_catalog(system, product):
+    email = f"c-{uuid.uuid4().hex[:8]}@example.com"
+    requests.post(
+        gateway(system, "/api/v1/auth/register/"),
+        json={"email": email, "password": PASSWORD},
+        timeout=10,
+    )
+    response = requests.patch(
+        gateway(system, f"/api/v1/products/{product['id']}/"),
+        json={"price": "0.01"},
+        headers=sign_in(system, email),
+        timeout=10,
+    )
+
+    assert response.status_code == 403
+
+
+def test_a_price_change_through_the_api_is_seen_at_once(system, staff, product):
+    url = gateway(system, f"/api/v1/products/{product['id']}/")
+    requests.get(url, timeout=10)
+    assert requests.get(url, timeout=10).headers["X-Cache"] == "HIT"
+
+    changed = requests.patch(url, json={"price": "17.50"}, headers=staff, timeout=10)
+    after = requests.get(url, timeout=10)
+
+    assert changed.status_code == 200, changed.text
+    assert after.headers["X-Cache"] == "MISS"
+    assert after.json()["price"] == "17.50"
+    assert requests.get(url, timeout=10).headers["X-Cache"] == "HIT"
+
+
+def admin_session(system) -> requests.Session:
+    run_python(
+        system,
+        "product_svc",
+        "from django.contrib.auth import get_user_model; U = get_user_model(); "
+        "U.objects.filter(username='gw-admin').exists() or "
+        f"U.objects.create_superuser('gw-admin', 'gw@example.com', {PASSWORD!r})",
+    )
+    session = requests.Session()
+    login = f"{system.url('product_svc')}/admin/login/"
+    session.get(login, timeout=10)
+    response = session.post(
+        login,
+        data={
+            "username": "gw-admin",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "next": "/admin/",
+        },
+        headers={"Referer": login},
+        timeout=10,
+    )
+    assert response.url.endswith("/admin/"), response.text[:500]
+    return session
+
+
+def test_a_change_through_the_product_admin_is_seen_at_once(system, product):
+    url = gateway(system, f"/api/v1/products/{product['id']}/")
+    requests.get(url, timeout=10)
+    assert requests.get(url, timeout=10).status_code == 200
+    session = admin_session(system)
+    changelist = f"{system.url('product_svc')}/admin/catalog/product/"
+
+    done = session.post(
+        changelist,
+        data={
+            "action": "deactivate",
+            "_selected_action": [product["id"]],
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": changelist},
+        timeout=10,
+    )
+
+    assert done.status_code == 200
+    assert requests.get(url, timeout=10).status_code == 404
+
+
+def test_the_limit_holds_for_the_sum_of_two_gateway_workers(system):
+    system.stop("gateway_svc")
+    try:
+        system.start("gateway_svc", RATE_LIMIT_ANON="10/h")
+        path = f"/api/v1/categories/?n={uuid.uuid4().hex}"
+        # A new connection per request, so both workers take their share.
+        statuses = [
+            requests.get(gateway(system, path), headers={"Connection": "close"}, timeout=10)
+            for _ in range(16)
+        ]
+    finally:
+        system.stop("gateway_svc")
+        system.start("gateway_svc")
+
+    assert [r.status_code for r in statuses] == [200] * 10 + [429] * 6
+    assert statuses[-1].headers["Retry-After"]
+    assert statuses[-1].json()["detail"].startswith("Too many requests")
+
+
+def test_a_service_down_is_a_quick_json_503_and_back_when_it_returns(system):
+    url = gateway(system, "/api/v1/categories/")
+    system.stop("product_svc")
+    try:
+        started = time.monotonic()
+        down = requests.get(url, headers={"Cache-Control": "no-cache"}, timeout=15)
+        elapsed = time.monotonic() - started
+    finally:
+        system.start("product_svc")
+
+    assert down.status_code == 503
+    assert down.json()["detail"] == "product_svc is unavailable."
+    assert elapsed < 5
+    assert requests.get(url, headers={"Cache-Control": "no-cache"}, timeout=10).status_code == 200
+
+
+def test_with_redis_down_the_gateway_serves_and_says_so(system):
+    system.stop("gateway_svc")
+    try:
+        system.start("gateway_svc", REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+        served = requests.get(gateway(system, "/api/v1/categories/"), timeout=10)
+        ready = requests.get(gateway(system, "/readyz"), timeout=10)
+    finally:
+        system.stop("gateway_svc")
+        system.start("gateway_svc")
+
+    assert served.status_code == 200
+    assert served.headers["X-Cache"] == "MISS"
+    assert ready.status_code == 503
+    assert ready.json()["shared_cache"]["state"] == "failing open"
+
+
+def test_a_10_mb_body_is_refused_before_it_is_read(system):
+    address = urlsplit(system.url("gateway_svc"))
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    connection.putrequest("POST", "/api/v1/auth/register/")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(10 * 1024 * 1024))
+    connection.endheaders(b"{" + b" " * 65536)
+
+    response = connection.getresponse()
+
+    assert response.status == 413
+    assert re.search(rb'"detail":', response.read())
+
+
+def test_metrics_are_served_in_the_prometheus_text_format(system):
+    requests.get(gateway(system, "/api/v1/categories/"), timeout=10)
+
+    response = requests.get(gateway(system, "/metrics"), timeout=10)
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert 'http_requests_total{method="GET",route="/api/v1/categories/",status="200"}' in (
+        response.text
+    )
+    assert "gateway_breaker_state" in response.text
