@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
-from accounts.tokens import mint_access_token
 
 
 @pytest.fixture(autouse=True)
@@ -27,12 +27,6 @@ def api() -> APIClient:
 @pytest.fixture
 def user(db) -> User:
     return UserFactory()
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {mint_access_token(user).token}")
-    return client
 
 
 @pytest.fixture

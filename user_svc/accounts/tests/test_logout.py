@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.services import issue_token_pair
-from accounts.tests.conftest import client_for
+from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
 
 URL = "/api/v1/auth/logout/"

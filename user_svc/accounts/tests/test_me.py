@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from accounts.services import issue_token_pair
-from accounts.tests.conftest import client_for
+from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
 from shop_common.testing import make_access_token, make_service_token, sign_for_tests
 

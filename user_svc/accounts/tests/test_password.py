@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.services import issue_token_pair
-from accounts.tests.conftest import client_for
+from accounts.tests.clients import client_for
 from accounts.tests.factories import PASSWORD, UserFactory
 
 URL = "/api/v1/users/me/password/"
