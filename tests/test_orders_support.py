@@ -1,0 +1,201 @@
+"""What the `test_orders_*` modules share: a signed-in shop on the harness's real services.
+
+(It lives here rather than in conftest.py, which belongs to the harness; it holds no
+tests of its own.) Users sign up and log in through user_svc, staff is made with
+`createsuperuser`, products are created through product_svc's API, orders are placed
+on order_svc directly, and `StockProxy` stands between order_svc and product_svc to lose
+answers or hang on purpose.
+"""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+
+from harness import ROOT, System
+
+PASSWORD = "correct-Horse-battery-9"
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 St James's Square",
+    "city": "London",
+    "postal_code": "SW1Y 4JH",
+    "country": "GB",
+}
+
+
+def order_body(*items: tuple[int, int]) -> dict[str, Any]:
+    return {
+        "items": [{"product_id": pid, "quantity": qty} for pid, qty in items],
+        "shipping_address": ADDRESS,
+    }
+
+
+class Shop:
+    """The running system seen by its users: sign-ups, staff, products and orders."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.staff = self.session(self._staff_token())
+
+    def session(self, token: str | None = None) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False
+        if token:
+            session.headers["Authorization"] = f"Bearer {token}"
+        return session
+
+    def customer(self) -> requests.Session:
+        """A new customer, signed up and logged in."""
+        email = f"{uuid.uuid4().hex[:12]}@example.com"
+        users = self.system.url("user_svc")
+        answer = requests.post(
+            f"{users}/api/v1/auth/register/",
+            json={"email": email, "password": PASSWORD},
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        return self.session(self._token(email))
+
+    def _token(self, email: str) -> str:
+        users = self.system.url("user_svc")
+        answer = requests.post(
+            f"{users}/api/v1/auth/token/", json={"email": email, "password": PASSWORD}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["access"]
+
+    def _staff_token(self) -> str:
+        email = f"staff-{uuid.uuid4().hex[:8]}@example.com"
+        process = self.system.processes["user_svc"]
+        created = subprocess.run(
+            [sys.executable, "manage.py", "createsuperuser", "--noinput", "--email", email],
+            cwd=ROOT / "user_svc",
+            env={**process.env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert created.returncode == 0, created.stderr
+        return self._token(email)
+
+    def product(self, *, price: str, stock: int) -> int:
+        sku = uuid.uuid4().hex[:10]
+        answer = self.staff.post(
+            f"{self.system.url('product_svc')}/api/v1/products/",
+            json={
+                "sku": sku,
+                "name": f"Tea {sku}",
+                "price": price,
+                "currency": "EUR",
+                "stock": stock,
+            },
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["id"]
+
+    def stock(self, product_id: int) -> int:
+        url = f"{self.system.url('product_svc')}/api/v1/products/{product_id}/"
+        return self.staff.get(url, timeout=10).json()["stock"]
+
+    def orders(self, path: str = "") -> str:
+        return f"{self.system.url('order_svc')}/api/v1/orders/{path}"
+
+    def place(self, user: requests.Session, *items: tuple[int, int], **headers: str) -> Any:
+        return user.post(self.orders(), json=order_body(*items), headers=headers, timeout=30)
+
+    def reconcile(self) -> str:
+        result = self.system.manage("order_svc", "reconcile_orders", "--older-than", "0")
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
+class StockProxy:
+    """Forwards order_svc's calls to product_svc, unless told to lose or hang them.
+
+    `mode`: "forward"; "drop-reserve-once" forwards the next reserve and then closes the
+    connection without its answer; "drop-reserves" does that to every reserve; "late"
+    holds every call for `delay` seconds (longer than order_svc waits), then forwards it.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.mode = "forward"
+        self.delay = 5.0
+        self.reserves = 0
+        self.forwarded = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._relay("GET")
+
+            def do_POST(self) -> None:
+                self._relay("POST")
+
+            def _relay(self, method: str) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if proxy.mode == "late":
+                    time.sleep(proxy.delay)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                answer = requests.request(
+                    method, proxy.target + self.path, data=body, headers=headers, timeout=10
+                )
+                is_reserve = method == "POST" and self.path == "/internal/v1/reservations/"
+                proxy.reserves += is_reserve
+                proxy.forwarded += 1
+                if is_reserve and proxy.mode.startswith("drop-reserve"):
+                    if proxy.mode == "drop-reserve-once":
+                        proxy.mode = "forward"
+                    self.close_connection = True
+                    return
+                self.send_response(answer.status_code)
+                for name in ("Content-Type", "Content-Length"):
+                    self.send_header(name, answer.headers[name])
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+        return Handler
+
+
+def wait_for(predicate: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def as_json(response: requests.Response) -> Any:
+    """The body as JSON, failing the test with the raw text when it is not."""
+    try:
+        return response.json()
+    except json.JSONDecodeError:
+        pytest.fail(f"not JSON ({response.status_code}): {response.text[:300]}")
