@@ -4,6 +4,7 @@ SQLite takes one writer at a time, so these races can't happen there; they are s
 """
 
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -11,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+from django.db.models import F
 
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -123,3 +125,57 @@ def test_a_reserve_racing_a_release_of_the_same_id_never_keeps_stock(service_tok
     # Every id ends released, so whatever a reserve took has come back.
     assert set(Reservation.objects.values_list("state", flat=True)) == {"released"}
     assert stock_of(kettle) == [50]
+
+
+def wait_until_someone_waits_for_a_lock() -> None:
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Statistics views are a snapshot per transaction unless it is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("nobody waited for a lock")
+
+
+def test_a_real_deadlock_with_another_writer_is_retried_not_a_500(service_token, caplog):
+    kettle, mug = ProductFactory(stock=10), ProductFactory(stock=10)
+    mug_locked = threading.Event()
+
+    def writer_in_the_opposite_order() -> str:
+        """Like a bulk admin edit: locks the mug, then wants the kettle the reserve holds."""
+        try:
+            with transaction.atomic():
+                Product.objects.filter(pk=mug.pk).update(stock=F("stock"))
+                mug_locked.set()
+                wait_until_someone_waits_for_a_lock()
+                Product.objects.filter(pk=kettle.pk).update(stock=F("stock"))
+            return "committed"
+        except OperationalError:
+            return "deadlock victim"
+        finally:
+            connection.close()
+
+    def reservation() -> int:
+        mug_locked.wait()
+        try:
+            return reserve_call(
+                service_token, uuid.uuid4(), [(kettle.pk, 1), (mug.pk, 1)]
+            )().status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        writer, reserved = pool.submit(writer_in_the_opposite_order), pool.submit(reservation)
+        writer_outcome, status = writer.result(timeout=30), reserved.result(timeout=30)
+
+    assert status == 201
+    # PostgreSQL broke the deadlock by aborting one side: the writer, or the reserve,
+    # which then ran again.
+    assert writer_outcome == "deadlock victim" or "inventory transaction retried" in caplog.text
+    assert stock_of(kettle, mug) == [9, 9]
