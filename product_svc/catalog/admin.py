@@ -31,9 +31,9 @@ class InStockFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "yes":
-            return queryset.filter(stock__gt=0)
+            return queryset.in_stock()
         if self.value() == "no":
-            return queryset.filter(stock=0)
+            return queryset.sold_out()
         return queryset
 
 

@@ -45,8 +45,8 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_in_stock(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value in TRUE_VALUES:
-            return queryset.filter(stock__gt=0)
-        return queryset.filter(stock=0)
+            return queryset.in_stock()
+        return queryset.sold_out()
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Every word must appear in the name, the description or the SKU."""

@@ -37,6 +37,9 @@ class ProductQuerySet(models.QuerySet["Product"]):
     def in_stock(self) -> "ProductQuerySet":
         return self.filter(stock__gt=0)
 
+    def sold_out(self) -> "ProductQuerySet":
+        return self.filter(stock=0)
+
 
 class Product(models.Model):
     """Something the shop sells. `stock` is what can be bought now; reservations take from
