@@ -45,9 +45,8 @@ SERVICE_CLIENT_SECRETS = registered_client_secrets(debug=base["DEBUG"])
 # (the same variable and default as the gateway's own per-email limit).
 RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="10/h")
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F821 (from base)
+database = base["DATABASES"]["default"]
+if database["ENGINE"] == "django.db.backends.sqlite3":
     # Tests that race threads need a database file: SQLite's in-memory test database
     # would lock instead of waiting.
-    DATABASES["default"]["TEST"] = {  # noqa: F821
-        "NAME": str(Path(DATABASES["default"]["NAME"]).with_name("test_user_svc.sqlite3"))  # noqa: F821
-    }
+    database["TEST"] = {"NAME": str(Path(database["NAME"]).with_name("test_user_svc.sqlite3"))}
