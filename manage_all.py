@@ -4,7 +4,8 @@
     python manage_all.py COMMAND [ARGS...]                  # in every service, in turn
     python manage_all.py --service user_svc COMMAND [ARGS]  # in one
     python manage_all.py seed                               # demo data, where a service has some
-    python manage_all.py run                                # the four services on gunicorn
+    python manage_all.py run                                # the four services on gunicorn,
+                                                            # and order reconciliation
 
 The services and their ports come from the one table in `shop_common.services`.
 """
@@ -29,6 +30,7 @@ DATABASE_COMMANDS = frozenset(
 COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m")
 RESET = "\033[0m"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+RECONCILE_EVERY_SECONDS = 30
 
 
 def service_dir(service: Service) -> Path:
@@ -128,6 +130,18 @@ def gunicorn_child(service: Service, colour: str) -> Child:
     )
 
 
+def reconcile_child(every: int = RECONCILE_EVERY_SECONDS) -> Child:
+    """order_svc's `reconcile_orders`, once every `every` seconds: it settles the orders
+    that a crash or an unreachable product_svc left pending or unreleased."""
+    order_svc = SERVICES["order_svc"]
+    return Child(
+        name="reconcile",
+        argv=[sys.executable, "manage.py", "reconcile_orders", "--every", str(every)],
+        cwd=service_dir(order_svc),
+        env=dict(os.environ),
+    )
+
+
 def supervise(children: list[Child]) -> int:
     """Run the children until a stop signal or until one of them dies; then stop all."""
     stopping = threading.Event()
@@ -162,7 +176,10 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     services = [SERVICES[options.service]] if options.service else list(SERVICES.values())
     if options.command == "run":
-        return supervise([gunicorn_child(service, "") for service in services])
+        children = [gunicorn_child(service, "") for service in services]
+        if SERVICES["order_svc"] in services:
+            children.append(reconcile_child())
+        return supervise(children)
     return run_command(services, options.command, options.args)
 
 

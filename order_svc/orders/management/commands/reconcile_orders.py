@@ -41,9 +41,10 @@ class Command(BaseCommand):
             self.stdout.write(", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())))
             return
         while True:
+            # Sleep first: the services (and product_svc) start beside this loop.
+            time.sleep(every)
             try:
                 reconcile(older_than=age)
             except DatabaseError:
-                # The database may be restarting; the next round tries again.
+                # The database may be restarting or not migrated yet; the next round retries.
                 logger.exception("reconciliation round failed")
-            time.sleep(every)
