@@ -29,8 +29,6 @@ AUTH_PASSWORD_VALIDATORS = [
         "NumericPasswordValidator",
     )
 ]
-# A POST to a path without its slash would be redirected and lose its body: answer 404.
-APPEND_SLASH = False
 
 # Only user_svc holds the private key; every other service verifies with the public ones.
 JWT_SIGNING_KID, JWT_SIGNING_KEY = signing_key(
@@ -44,9 +42,3 @@ SERVICE_CLIENT_SECRETS = registered_client_secrets(debug=base["DEBUG"])
 # Failed logins per email before further attempts are refused for the rest of the window
 # (the same variable and default as the gateway's own per-email limit).
 RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="10/h")
-
-database = base["DATABASES"]["default"]
-if database["ENGINE"] == "django.db.backends.sqlite3":
-    # Tests that race threads need a database file: SQLite's in-memory test database
-    # would lock instead of waiting.
-    database["TEST"] = {"NAME": str(Path(database["NAME"]).with_name("test_user_svc.sqlite3"))}

@@ -53,8 +53,12 @@ def database_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
     default = f"sqlite:///{var_dir(base_dir) / 'db' / f'{service.name}.sqlite3'}"
     database = env.db_url(url_name, default=default)
     if database["ENGINE"] == "django.db.backends.sqlite3":
-        Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database["NAME"])
+        path.parent.mkdir(parents=True, exist_ok=True)
         database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+        # Tests that race threads need a file: SQLite's in-memory test database would
+        # lock instead of waiting.
+        database["TEST"] = {"NAME": str(path.with_name(f"test_{path.name}"))}
     else:
         database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         database["CONN_HEALTH_CHECKS"] = True
@@ -75,21 +79,35 @@ def redis_cache(url: str, *, key_prefix: str) -> dict[str, Any]:
     }
 
 
-def cache_settings(*, service: str, base_dir: Path) -> dict[str, Any]:
+def cache_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
     """`default` is the service's own cache; `catalog` holds what product_svc and the
-    gateway share (the catalog version), so on the embedded defaults it is a folder on
-    disk that both processes see."""
+    gateway share (the catalog version).
+
+    On the embedded defaults every cache that more than one process reads is a folder on
+    disk: a service's gunicorn workers share their `default` (a per-worker login throttle
+    would be no throttle), product_svc and the gateway share `catalog`. Only a service
+    that runs as one process (`needs_shared_cache`) keeps its cache in memory.
+    """
     redis_url = env.str("REDIS_URL", default="")
     if redis_url:
         return {
-            "default": redis_cache(redis_url, key_prefix=service),
+            "default": redis_cache(redis_url, key_prefix=service.name),
             "catalog": redis_cache(redis_url, key_prefix="catalog"),
         }
+    cache_dir = var_dir(base_dir) / "cache"
+    own = (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if service.needs_shared_cache
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(cache_dir / service.name),
+        }
+    )
     return {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "default": own,
         "catalog": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(var_dir(base_dir) / "cache" / "catalog"),
+            "LOCATION": str(cache_dir / "catalog"),
         },
     }
 
@@ -197,7 +215,7 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
             if this.has_database
             else {}
         ),
-        "CACHES": cache_settings(service=service, base_dir=base_dir),
+        "CACHES": cache_settings(service=this, base_dir=base_dir),
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
         "LANGUAGE_CODE": "en-us",
         "TIME_ZONE": "UTC",
@@ -206,6 +224,8 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         "STATIC_URL": "static/",
         "STATIC_ROOT": static_root(base_dir=base_dir, service=service),
         # Bodies over this size are refused with 413 before anything reads them.
+        # A POST to a path without its slash would be redirected and lose its body: 404.
+        "APPEND_SLASH": False,
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024),
         "CSRF_FAILURE_VIEW": "shop_common.errors.csrf_failure",
         "REST_FRAMEWORK": {
