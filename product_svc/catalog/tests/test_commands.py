@@ -1,5 +1,5 @@
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from catalog.demo_catalog import CATEGORIES, PRODUCTS
 from catalog.models import Category, Product
@@ -24,8 +24,17 @@ def test_generate_products_adds_n_more_on_every_run(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("generate_products", "250", "--batch-size", "100")
-    call_command("generate_products", "10")
+    call_command("generate_products", "10", "--seed", "1")
+    call_command("generate_products", "10", "--seed", "1")
 
-    assert Product.objects.count() == 260
+    assert Product.objects.count() == 270
     assert not Product.objects.filter(price__lt=0).exists()
     assert catalog_bumps
+
+
+@pytest.mark.parametrize("args", [["0"], ["-5"], ["10", "--batch-size", "0"]])
+def test_generate_products_refuses_nonsense_counts(args):
+    with pytest.raises(CommandError):
+        call_command("generate_products", *args)
+
+    assert not Product.objects.exists()

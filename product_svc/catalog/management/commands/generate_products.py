@@ -12,7 +12,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
 from catalog.models import Category, Product
@@ -30,12 +30,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("count", type=int, help="how many products to add")
         parser.add_argument("--batch-size", type=int, default=5000)
-        parser.add_argument("--seed", type=int, default=None, help="random seed (repeatable)")
+        parser.add_argument(
+            "--seed", type=int, default=None, help="random seed: the same names, prices, stock"
+        )
 
-    def handle(self, *args: Any, count: int, batch_size: int, seed: int | None, **options: Any):
+    def handle(
+        self, *args: Any, count: int, batch_size: int, seed: int | None, **options: Any
+    ) -> None:
+        if count < 1 or batch_size < 1:
+            raise CommandError("count and --batch-size must be at least 1")
         started = time.perf_counter()
         rng = random.Random(seed)
-        run = uuid.UUID(int=rng.getrandbits(128)).hex[:8]
+        run = uuid.uuid4().hex[:8]  # never from the seed: a repeated seed must not clash
         with transaction.atomic():
             categories = category_ids()
             products = generated_products(rng, run, categories, count)
