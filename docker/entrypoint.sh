@@ -17,7 +17,7 @@ if [ "$#" -eq 0 ]; then
   # Every gunicorn worker writes its metrics here and /metrics adds them up
   # (shop_common.metrics). Emptied at each start: a restarted container's old
   # workers must not count twice. /tmp is a tmpfs or emptyDir, the image is read-only.
-  PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
+  PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/metrics}"
   rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   export BIND PROMETHEUS_MULTIPROC_DIR
   # --preload imports the application once in the master: a bad setting stops the

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -107,17 +109,27 @@ def test_collectstatic_runs_as_at_build_time(service: str, tmp_path: Path) -> No
     assert any((tmp_path / "static").rglob("*.*"))
 
 
-def test_the_entrypoint_migrates_and_serves_with_json_logs(tmp_path: Path) -> None:
-    """product_svc as its container starts it, on the embedded SQLite database."""
+@contextmanager
+def container(service: str, tmp_path: Path, **extra: str) -> Iterator[Callable[[str], str]]:
+    """The service started by the entrypoint as its container starts it, on a free port;
+    yields a GET that returns the body. Its output is in `tmp_path / "stdout.log"`."""
     port = free_port()
-    log = tmp_path / "stdout.log"
     environment = image_environment(
-        "product_svc", tmp_path, MIGRATE="1", BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1"
+        service,
+        tmp_path,
+        BIND=f"127.0.0.1:{port}",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+        **extra,
     )
-    with log.open("w") as out:
+
+    def get(path: str) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+            return answer.read().decode()
+
+    with (tmp_path / "stdout.log").open("w") as out:
         process = subprocess.Popen(
             [str(DOCKER_DIR / "entrypoint.sh")],
-            cwd=REPO / "product_svc",
+            cwd=REPO / service,
             env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -125,18 +137,24 @@ def test_the_entrypoint_migrates_and_serves_with_json_logs(tmp_path: Path) -> No
     try:
         deadline = time.monotonic() + 90
         while True:
-            assert process.poll() is None, log.read_text()
+            assert process.poll() is None, (tmp_path / "stdout.log").read_text()
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
-                    assert answer.status == 200
-                    break
+                get("/healthz")
+                break
             except OSError:
-                assert time.monotonic() < deadline, log.read_text()
+                assert time.monotonic() < deadline, (tmp_path / "stdout.log").read_text()
                 time.sleep(0.5)
+        yield get
     finally:
         process.terminate()
         process.wait(timeout=30)
-    lines = log.read_text().splitlines()
+
+
+def test_the_entrypoint_migrates_and_serves_with_json_logs(tmp_path: Path) -> None:
+    """product_svc on the embedded SQLite database, with MIGRATE=1."""
+    with container("product_svc", tmp_path, MIGRATE="1", WEB_CONCURRENCY="1") as get:
+        assert json.loads(get("/readyz"))["checks"] == {"database": "ok"}
+    lines = (tmp_path / "stdout.log").read_text().splitlines()
     assert any(line.startswith("  Applying ") for line in lines), "MIGRATE=1 did not migrate"
     records = [json.loads(line) for line in lines if line.startswith("{")]
     assert {"gunicorn.error", "shop.request"} <= {record["logger"] for record in records}
@@ -144,6 +162,31 @@ def test_the_entrypoint_migrates_and_serves_with_json_logs(tmp_path: Path) -> No
     assert request["status"] == 200
     assert request["request_id"]
     assert request["service"] == "product_svc"
+
+
+def test_metrics_add_up_every_preloaded_worker(tmp_path: Path) -> None:
+    """--preload forks the workers from one loaded app; /metrics must still count what
+    every worker answered (the folder the entrypoint empties and names)."""
+    with container("gateway_svc", tmp_path, WEB_CONCURRENCY="2") as get:
+        for _ in range(10):
+            get("/healthz")
+        metrics = get("/metrics")
+    served = re.findall(r'^http_requests_total\{(.*route="/healthz".*)\} (\S+)$', metrics, re.M)
+    assert sum(float(count) for _, count in served) >= 11  # with the start-up check
+    assert any((tmp_path / "metrics").iterdir())
+
+
+def test_the_entrypoint_runs_a_given_command_once_the_database_answers(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(DOCKER_DIR / "entrypoint.sh"), "python", "manage.py", "check"],
+        cwd=REPO / "order_svc",
+        env=image_environment("order_svc", tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 def requirement_names(path: Path) -> set[str]:

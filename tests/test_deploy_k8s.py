@@ -256,3 +256,16 @@ def test_only_the_gateway_is_reachable_from_outside(overlay: Objects) -> None:
         for path in rule["http"]["paths"]
     }
     assert backends == {gateway}
+
+
+def test_every_pod_runs_unprivileged_on_a_read_only_image(overlay: Objects) -> None:
+    for pod, spec in pod_specs(overlay).items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, pod
+        assert spec["automountServiceAccountToken"] is False, pod
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, pod
+            assert context["allowPrivilegeEscalation"] is False, pod
+            assert context["capabilities"] == {"drop": ["ALL"]}, pod
+            # gunicorn's heartbeats and the metrics folder need a writable /tmp.
+            assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], pod
