@@ -9,6 +9,8 @@ from orders.states import OrderStatus
 
 MAX_LINES = 100
 MAX_QUANTITY = 100_000
+# Product ids are 64-bit in product_svc; a bigger number is bad input, not its problem.
+MAX_PRODUCT_ID = 2**63 - 1
 
 
 class ShippingAddressSerializer(serializers.Serializer):
@@ -21,7 +23,7 @@ class ShippingAddressSerializer(serializers.Serializer):
 
 
 class OrderItemSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
+    product_id = serializers.IntegerField(min_value=1, max_value=MAX_PRODUCT_ID)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 

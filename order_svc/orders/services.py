@@ -139,7 +139,7 @@ def cancel_order(
 
 
 def change_status(
-    *, order_id: uuid.UUID, status: str, actor_id: int, note: str = "", **changes: Any
+    *, order_id: uuid.UUID, status: str, actor_id: int | None, note: str = "", **changes: Any
 ) -> Order:
     """A staff move along the state machine (`tracking_number` may come with it)."""
     if status == OrderStatus.CANCELLED:

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from orders import idempotency, selectors, services
 from orders.exceptions import (
@@ -109,7 +110,12 @@ class OrderViewSet(viewsets.GenericViewSet):
             )
         except OrderError as exc:
             return error_response(exc)
-        return Response(OrderSerializer(placed).data, status=status.HTTP_201_CREATED)
+        location = reverse("order-detail", kwargs={"pk": placed.id})
+        return Response(
+            OrderSerializer(placed).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
 
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: uuid.UUID) -> Response:

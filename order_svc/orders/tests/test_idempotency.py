@@ -1,4 +1,5 @@
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -117,3 +118,37 @@ def test_concurrent_twins_create_one_order_and_get_the_same_answer(product_svc):
     assert product_svc.inventory.stock(2) == 99
     order_id = str(Order.objects.get().id)
     assert sorted(set(answers)) == [(201, order_id)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twin_that_waits_too_long_is_told_to_retry(product_svc, settings):
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0.2
+    product_svc.mode, product_svc.hang_seconds = "hang", 1.0
+    first: list[int] = []
+
+    def post() -> None:
+        try:
+            body = order_body((2, 1))
+            first.append(
+                client_for(7).post("/api/v1/orders/", body, format="json", **KEY).status_code
+            )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    assert wait_for_record()
+    twin = client_for(7).post("/api/v1/orders/", order_body((2, 1)), format="json", **KEY)
+    thread.join()
+
+    assert twin.status_code == 409
+    assert twin["Retry-After"] == "1"
+    assert first == [201]
+
+
+def wait_for_record() -> bool:
+    for _ in range(100):
+        if IdempotencyRecord.objects.exists():
+            return True
+        time.sleep(0.02)
+    return False

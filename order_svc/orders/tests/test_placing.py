@@ -18,6 +18,7 @@ def test_an_order_is_confirmed_with_the_servers_prices_to_the_cent(place, produc
 
     assert response.status_code == 201, response.json()
     body = response.json()
+    assert response["Location"] == f"/api/v1/orders/{body['id']}/"
     assert body["status"] == "confirmed"
     assert body["items"] == [
         {
@@ -68,6 +69,7 @@ def test_a_later_price_change_does_not_rewrite_the_order(place, customer, produc
         (order_body((1, -2)), "items"),
         (order_body((1, 1), (1, 2)), "items"),
         (order_body((0, 1)), "items"),
+        (order_body((2**63, 1)), "items"),
         (order_body((1, 100_001)), "items"),
         (order_body(items=[{"product_id": "x", "quantity": 1}]), "items"),
         (order_body(items=[{"product_id": 1, "quantity": 1.5}]), "items"),
