@@ -21,7 +21,8 @@ COPY common/ /src/common/
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install -r "/src/requirements/${SERVICE}.txt" /src/common
 
-# Stage 2: what runs. Non-root, no compiler, no pip cache.
+# Stage 2: what runs: that virtualenv, the container scripts and the service's code, as
+# a user of its own.
 FROM python AS service
 ARG SERVICE
 ENV SERVICE=${SERVICE} \
