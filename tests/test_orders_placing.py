@@ -195,6 +195,18 @@ def test_staff_move_an_order_to_delivered_and_a_shipped_order_cannot_be_cancelle
     assert shop.stock(product) == 9
 
 
+def test_through_the_gateway_a_replayed_key_answers_the_same_order_once(shop):
+    product, customer = shop.product(price="2.50", stock=5), shop.customer()
+    url, key = f"{shop.system.url('gateway_svc')}/api/v1/orders/", str(uuid.uuid4())
+
+    first = customer.post(url, json=order_body((product, 2)), headers={"Idempotency-Key": key})
+    again = customer.post(url, json=order_body((product, 2)), headers={"Idempotency-Key": key})
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert shop.stock(product) == 3
+
+
 def test_answers_are_json_with_a_request_id(shop):
     response = requests.get(shop.orders(str(uuid.uuid4()) + "/"), timeout=10)
 

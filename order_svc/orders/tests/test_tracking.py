@@ -170,3 +170,14 @@ def test_a_bad_status_move_is_a_400(order, staff, body):
 
     assert response.status_code == 400
     assert response.json()["errors"]
+
+
+@pytest.mark.parametrize("orders", [1, 5])
+def test_a_page_of_orders_costs_four_queries_however_long(
+    place, customer, orders, django_assert_num_queries
+):
+    for _ in range(orders):
+        place((2, 1))
+
+    with django_assert_num_queries(4):
+        assert customer.get("/api/v1/orders/").json()["count"] == orders
