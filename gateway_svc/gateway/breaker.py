@@ -5,6 +5,10 @@ Closed: calls pass, failures are counted. `failures` failed calls within `window
 open it: calls are refused at once (503 with `Retry-After`) for `cooldown` seconds. Then
 one probe call at a time may pass (half-open): a success closes the breaker, a failure
 opens it for another cool-down. Every state change is logged and counted.
+
+A worker that just saw its breaker closed and without failures trusts that for
+`QUIET_SECONDS` instead of asking the cache on every call: the common case costs no round
+trip, and another worker's opening reaches it within that moment.
 """
 
 import logging
@@ -23,6 +27,7 @@ from shop_common.metrics import GaugeMetricFamily
 logger = logging.getLogger(__name__)
 STATE_VALUES = {"closed": 0, "half-open": 1, "open": 2}
 T = TypeVar("T")
+QUIET_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -41,18 +46,23 @@ class Breaker:
         self.failures_key = f"{key}:failures"
         self.open_key = f"{key}:open_until"
         self.probe_key = f"{key}:probe"
+        self._quiet_until = 0.0
 
     def _call(self, action: Callable[[], T], fallback: T) -> T:
         return shared_cache.call("breaker", action, fallback)
 
     def permit(self) -> Permit | None:
-        """Leave to call now, or None while open. One cache round trip when closed."""
+        """Leave to call now, or None while open."""
+        if time.monotonic() < self._quiet_until:
+            return Permit()
         cache = shared_cache.cache
         keys = [self.open_key, self.failures_key]
         state = self._call(lambda: cache.get_many(keys), {})
         failures = state.get(self.failures_key, 0)
         open_until = state.get(self.open_key)
         if open_until is None:
+            if not failures:
+                self._quiet_until = time.monotonic() + QUIET_SECONDS
             return Permit(failures=failures)
         if time.time() < open_until:
             return None
@@ -75,6 +85,7 @@ class Breaker:
             self._changed("closed", 0)
 
     def failed(self, permit: Permit) -> None:
+        self._quiet_until = 0.0
         if permit.probe:
             self._open(again=True, failures=permit.failures)
             return

@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from gateway import metrics
 from gateway.routes import Route
 from gateway.shared_cache import shared_cache
+from shop_common.catalog import CACHE_ALIAS as CATALOG_ALIAS
+from shop_common.catalog import VERSION_KEY as CATALOG_VERSION_KEY
 from shop_common.catalog import catalog_version
 
 KEYED_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE")
@@ -31,6 +33,9 @@ LONGEST_POLL = 0.05
 
 @dataclass(frozen=True)
 class Entry:
+    """A stored answer and the catalog version it was fetched under."""
+
+    version: str
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
@@ -60,12 +65,12 @@ def wants_fresh(request: HttpRequest) -> bool:
     return "no-cache" in directives or "max-age=0" in directives or "no-cache" in pragma
 
 
-def answer_key(request: HttpRequest, version: str) -> str:
+def answer_key(request: HttpRequest) -> str:
     query = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
     # Sorted by name only: the order of a repeated name's values may matter.
     parts = [request.method, request.path, urlencode(sorted(query, key=lambda pair: pair[0]))]
     parts += [request.META.get(name, "") for name in KEYED_HEADERS]
-    digest = hashlib.sha256("\n".join([*parts, version]).encode()).hexdigest()
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return f"gateway:answer:{digest}"
 
 
@@ -79,59 +84,94 @@ def storable(response: HttpResponse) -> bool:
     return not (directives & NOT_STORABLE) and vary <= VARY_ALLOWED
 
 
-def store(key: str, response: HttpResponse, ttl: int) -> None:
+def store(key: str, version: str, response: HttpResponse, ttl: int) -> None:
     if not storable(response):
         return
-    entry = Entry(response.status_code, tuple(response.items()), response.content, time.time())
+    entry = Entry(
+        version, response.status_code, tuple(response.items()), response.content, time.time()
+    )
     shared_cache.call("cache", lambda: shared_cache.cache.set(key, entry, timeout=ttl), None)
 
 
-def lookup(key: str) -> Entry | None:
-    return shared_cache.call("cache", lambda: shared_cache.cache.get(key), None)
+@dataclass(frozen=True)
+class Lookup:
+    """What the cache holds for a request: its key, the catalog version, a current entry."""
+
+    key: str
+    version: str | None
+    entry: Entry | None
 
 
-def wait_for_filler(key: str, lock: str, patience: float) -> Entry | None:
+def reads(request: HttpRequest, route: Route) -> list[tuple[str, str]]:
+    """The (alias, key) pairs a cacheable request needs; read in the same round trip as
+    the rate-limit count (`limits.check`). Empty when the cache does not apply."""
+    if not applies(request, route):
+        return []
+    return [(CATALOG_ALIAS, CATALOG_VERSION_KEY), (shared_cache.alias, answer_key(request))]
+
+
+def lookup(keys: list[tuple[str, str]], values: list) -> Lookup:
+    version, entry = values
+    if version is None:  # never set yet (first start, Redis flushed), or Redis is down
+        version = shared_cache.call("catalog_version", catalog_version, None)
+    current = entry is not None and version is not None and entry.version == version
+    return Lookup(keys[1][1], version, entry if current else None)
+
+
+def wait_for_filler(key: str, version: str, lock: str, patience: float) -> Entry | None:
     """The entry another request is filling, once it is there; None if it gave up."""
     deadline, pause = time.monotonic() + patience, FIRST_POLL
     while time.monotonic() < deadline:
         time.sleep(pause)
         pause = min(pause * 1.5, LONGEST_POLL)
         found = shared_cache.call("cache", lambda: shared_cache.cache.get_many([key, lock]), {})
-        if key in found:
+        if key in found and found[key].version == version:
             return found[key]
         if lock not in found:
             return None
     return None
 
 
-def serve(request: HttpRequest, route: Route, fetch: Callable[[], HttpResponse]) -> HttpResponse:
-    """The cached answer (HIT), or the service's (MISS), stored for the next caller."""
-    version = shared_cache.call("catalog_version", catalog_version, None)
-    if version is None:  # the version is unknown while Redis is down: never serve stale
+def serve(
+    request: HttpRequest, route: Route, found: Lookup, fetch: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """The cached answer (HIT), or the service's (MISS), stored for the next caller.
+
+    An entry keeps the catalog version read before its answer was fetched, and is served
+    only while that version is current: a write during the fetch leaves it unused.
+    """
+    key, version, entry = found.key, found.version, found.entry
+    if version is None:  # unknown while Redis is down: never serve what may be stale
         return miss(route, fetch(), "bypass")
-    key = answer_key(request, version)
     if wants_fresh(request):
-        return miss(route, fill(key, route, fetch), "refresh")
-    entry = lookup(key)
+        return miss(route, fill(key, version, route, fetch), "refresh")
     if entry is None:
-        lock = f"{key}:filling"
-        patience = route.retry.budget + route.read_timeout
-        cache = shared_cache.cache
-        if shared_cache.call("cache", lambda: cache.add(lock, 1, timeout=patience), True):
-            try:
-                return miss(route, fill(key, route, fetch), "miss")
-            finally:
-                shared_cache.call("cache", lambda: cache.delete(lock), None)
-        entry = wait_for_filler(key, lock, patience)
-    if entry is None:
-        return miss(route, fetch(), "miss")
+        entry = fill_once(key, version, route, fetch)
+    if not isinstance(entry, Entry):
+        return entry
     metrics.CACHE_LOOKUPS.labels(route.prefix, "hit").inc()
     return entry.response()
 
 
-def fill(key: str, route: Route, fetch: Callable[[], HttpResponse]) -> HttpResponse:
+def fill_once(
+    key: str, version: str, route: Route, fetch: Callable[[], HttpResponse]
+) -> Entry | HttpResponse:
+    """On a cold key one request fetches (its answer, a MISS); the others wait for it and
+    share the stored entry, or fetch for themselves if it does not come."""
+    lock, cache = f"{key}:filling:{version}", shared_cache.cache
+    patience = route.retry.budget + route.read_timeout
+    if shared_cache.call("cache", lambda: cache.add(lock, 1, timeout=patience), True):
+        try:
+            return miss(route, fill(key, version, route, fetch), "miss")
+        finally:
+            shared_cache.call("cache", lambda: cache.delete(lock), None)
+    entry = wait_for_filler(key, version, lock, patience)
+    return entry if entry is not None else miss(route, fetch(), "miss")
+
+
+def fill(key: str, version: str, route: Route, fetch: Callable[[], HttpResponse]) -> HttpResponse:
     response = fetch()
-    store(key, response, route.cache_ttl)
+    store(key, version, response, route.cache_ttl)
     return response
 
 

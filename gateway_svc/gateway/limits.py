@@ -9,11 +9,20 @@ many addresses. Only the settings' number of trusted proxies may name the client
 
 import ipaddress
 import json
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django_ratelimit.core import get_usage
+from django_ratelimit import ALL
+from django_ratelimit.core import EXPIRATION_FUDGE, get_usage
+
+# django-ratelimit's own key and window, so a count made here is the one get_usage reads.
+from django_ratelimit.core import _get_window as ratelimit_window
+from django_ratelimit.core import _make_cache_key as ratelimit_key
+from django_ratelimit.core import _split_rate as split_rate
 
 from gateway import metrics
 from gateway.auth import Caller
@@ -97,26 +106,52 @@ def usage(request: HttpRequest, name: str, key: str, *, increment: bool) -> Usag
     return Usage(name, found["limit"], found["count"], max(1, found["time_left"]))
 
 
-def client_usage(request: HttpRequest, caller: Caller) -> Usage | None:
+def count(
+    name: str, value: str, reads: Sequence[tuple[str, str]]
+) -> tuple[Usage | None, list[Any]]:
+    """Count one request against a limit and read `reads` in the same round trip.
+
+    This is `get_usage(increment=True)` with django-ratelimit's own key and window, done
+    as one pipelined SET NX + INCR (get_usage takes two round trips, add then incr) that
+    also carries the response cache's reads: a cached answer costs one round trip.
+    """
+    rate = settings.GATEWAY_LIMITS[name]
+    limit, period = split_rate(rate)
+    window = ratelimit_window(value, period)
+    key = ratelimit_key(f"gateway.{name}", window, rate, value, ALL)
+    counted, found = shared_cache.count_and_get("rate_limit", key, period + EXPIRATION_FUDGE, reads)
+    if counted is None:
+        return None, found
+    return Usage(name, limit, counted, max(1, window - int(time.time()))), found
+
+
+def client_counter(request: HttpRequest, caller: Caller) -> tuple[str, str]:
     if caller.signed_in:
-        return usage(request, "user", f"user:{caller.user_id}", increment=True)
-    return usage(request, "anon", f"address:{client_address(request)}", increment=True)
+        return "user", f"user:{caller.user_id}"
+    return "anon", f"address:{client_address(request)}"
 
 
 def check(
-    request: HttpRequest, route: Route, caller: Caller, body: bytes
-) -> tuple[Usage | None, bool]:
-    """Count this request; the usage to show in the headers, and whether it is refused."""
+    request: HttpRequest,
+    route: Route,
+    caller: Caller,
+    body: bytes,
+    reads: Sequence[tuple[str, str]] = (),
+) -> tuple[Usage | None, bool, list[Any]]:
+    """Count this request (and read `reads` for the cache on the way): the usage to show
+    in the headers, whether it is refused, and what was read."""
     shown, refused = None, False
     if "client" in route.limits:
-        shown = client_usage(request, caller)
+        shown, found = count(*client_counter(request, caller), reads)
         refused = shown is not None and shown.count > shown.limit
+    else:
+        found = shared_cache.get_across("cache", reads)
     email = login_email(body) if "login" in route.limits else None
     if email and not refused:
         login = usage(request, "login", f"email:{email}", increment=False)
         if login is not None and (shown is None or login.remaining <= shown.remaining):
             shown, refused = login, login.count >= login.limit
-    return shown, refused
+    return shown, refused, found
 
 
 def after_response(

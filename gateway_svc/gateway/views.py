@@ -21,12 +21,14 @@ def gateway(request: HttpRequest) -> HttpResponse:
         return GatewayError(404, f"No endpoint at {request.path}.").response()
     request.metrics_route = route.prefix
     caller, refusal = auth.identify(request, route)
+    cache_keys = cache.reads(request, route)
     try:
         body = proxy.read_body(request)
-        usage, refused = limits.check(request, route, caller, body)
+        usage, refused, cached = limits.check(request, route, caller, body, cache_keys)
         if refused:
             raise usage.refusal()
-        response = answer(request, route, refusal, body)
+        found = cache.lookup(cache_keys, cached) if cache_keys else None
+        response = answer(request, route, refusal, body, found)
         usage = limits.after_response(request, route, response, body) or usage
     except GatewayError as error:
         response = error.response()
@@ -39,15 +41,19 @@ def gateway(request: HttpRequest) -> HttpResponse:
 
 
 def answer(
-    request: HttpRequest, route: Route, refusal: GatewayError | None, body: bytes
+    request: HttpRequest,
+    route: Route,
+    refusal: GatewayError | None,
+    body: bytes,
+    found: cache.Lookup | None,
 ) -> HttpResponse:
     if request.method not in route.methods:
         allowed = ", ".join(sorted(route.methods))
         raise GatewayError(405, f"Method {request.method} is not allowed here.", {"Allow": allowed})
     if refusal is not None:
         raise refusal
-    if cache.applies(request, route):
-        return cache.serve(request, route, lambda: proxy.forward(request, route, body))
+    if found is not None:
+        return cache.serve(request, route, found, lambda: proxy.forward(request, route, body))
     return proxy.forward(request, route, body)
 
 

@@ -1,4 +1,5 @@
 import pytest
+from django_ratelimit.core import get_usage
 
 from gateway.tests.tokens import bearer
 from gateway.tests.upstream import Reply
@@ -112,3 +113,15 @@ def test_a_login_body_without_an_email_is_passed_on_and_counted_per_address(clie
 
     assert response.status_code == 200
     assert response["RateLimit-Limit"] == "3"
+
+
+def test_the_count_is_the_one_django_ratelimit_reads(client, products, rf):
+    client.get("/api/v1/products/")
+    client.get("/api/v1/products/")
+
+    found = get_usage(
+        rf.get("/"), group="gateway.anon", key=lambda *_: "address:127.0.0.1", rate="3/h"
+    )
+
+    assert found["count"] == 2
+    assert found["limit"] == 3

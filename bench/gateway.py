@@ -1,0 +1,180 @@
+#!/usr/bin/env python
+"""How fast the gateway serves the product list, against product_svc alone and nginx.
+
+In one run, on gunicorn, PostgreSQL and Redis with the rate limits raised, wrk measures
+requests/second and p50/p99 latency of the product list served
+  (a) by product_svc directly,
+  (b) through nginx as a plain reverse proxy in front of product_svc,
+  (c) through the gateway with `Cache-Control: no-cache` (to the service every time),
+  (d) through the gateway from its cache,
+  (e) the gateway's `/healthz`,
+and prints the ratios against the goals. The services run as the cross-service tests run
+them (tests/harness.py: fresh database, free ports, `manage_all.py run`'s gunicorn
+settings); nginx is Debian's, started here on loopback with its own configuration.
+
+    apt-get install nginx-light wrk
+    export PRODUCT_SVC_DATABASE_URL=postgres://postgres@127.0.0.1:5432/product_svc
+    export REDIS_URL=redis://127.0.0.1:6379/3
+    .venv/bin/python bench/gateway.py --seconds 10 --connections 16
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from harness import System, free_port  # noqa: E402
+
+PRODUCT_LIST = "/api/v1/products/"
+NGINX_CONF = """
+worker_processes auto;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp;
+    proxy_temp_path {prefix}/tmp;
+    upstream product_svc {{ server 127.0.0.1:{upstream_port}; keepalive 32; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://product_svc;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}
+}}
+"""
+GOALS = (("d", "a", 2.0), ("c", "b", 0.8), ("d", "e", 0.7))
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def start_nginx(folder: Path, upstream_port: int) -> tuple[subprocess.Popen[bytes], str]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    (folder / "tmp").mkdir(parents=True)
+    (folder / "tmp").chmod(0o777)  # nginx's workers drop root
+    conf = folder / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(prefix=folder, upstream_port=upstream_port, port=port))
+    process = subprocess.Popen([nginx, "-p", str(folder), "-c", str(conf), "-g", "daemon off;"])
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(50):
+        try:
+            requests.get(f"{url}/healthz", timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"nginx did not start: {(folder / 'error.log').read_text()}")
+
+
+def milliseconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * UNITS[unit]
+
+
+def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str]) -> Result:
+    flags = [item for name, value in headers.items() for item in ("-H", f"{name}: {value}")]
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *flags, url]
+    output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"errors while measuring {url}:\n{output}")
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return Result(rps, milliseconds(latency["50"]), milliseconds(latency["99"]))
+
+
+def check_answer(url: str, headers: dict[str, str], x_cache: str | None) -> None:
+    """Every target must answer the same list (and the cache must do what it says)."""
+    response = requests.get(url, headers=headers, timeout=10)
+    response = requests.get(url, headers=headers, timeout=10)
+    assert response.status_code == 200, (url, response.status_code, response.text[:300])
+    assert PRODUCT_LIST not in url or response.json()["count"] > 0
+    assert response.headers.get("X-Cache") == x_cache, (url, response.headers)
+
+
+def measure(targets: dict, *, seconds: int, connections: int) -> dict[str, Result]:
+    results = {}
+    for name, (label, url, headers, x_cache) in targets.items():
+        check_answer(url, headers, x_cache)
+        wrk(url, seconds=2, connections=connections, headers=headers)  # warm up
+        results[name] = wrk(url, seconds=seconds, connections=connections, headers=headers)
+        result = results[name]
+        print(
+            f"({name}) {label:<36} {result.rps:>9.0f} req/s"
+            f"   p50 {result.p50_ms:>7.2f} ms   p99 {result.p99_ms:>7.2f} ms",
+            flush=True,
+        )
+    return results
+
+
+def report(results: dict[str, Result]) -> bool:
+    met = True
+    for top, bottom, goal in GOALS:
+        ratio = results[top].rps / results[bottom].rps
+        verdict = "ok" if ratio >= goal else "MISSED"
+        met &= ratio >= goal
+        print(f"({top})/({bottom}) = {ratio:5.2f}   goal >= {goal:.1f}   {verdict}")
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    options = parser.parse_args()
+    for name in ("PRODUCT_SVC_DATABASE_URL", "REDIS_URL"):
+        if not os.environ.get(name):
+            parser.error(f"{name} must be set: the benchmark runs on PostgreSQL and Redis")
+    os.environ.update(RATE_LIMIT_ANON="1000000000/m", RATE_LIMIT_USER="1000000000/m")
+    with tempfile.TemporaryDirectory(prefix="bench-gateway-") as folder:
+        system = System(Path(folder), names=("product_svc", "gateway_svc"))
+        nginx = None
+        try:
+            system.start_all()
+            seeded = system.manage("product_svc", "seed")
+            assert seeded.returncode == 0, seeded.stderr
+            nginx, nginx_url = start_nginx(
+                Path(folder) / "nginx", system.processes["product_svc"].port
+            )
+            gateway, fresh = system.url("gateway_svc"), {"Cache-Control": "no-cache"}
+            targets = {
+                "a": ("product_svc directly", system.url("product_svc") + PRODUCT_LIST, {}, None),
+                "b": ("nginx -> product_svc", nginx_url + PRODUCT_LIST, {}, None),
+                "c": ("gateway, no-cache", gateway + PRODUCT_LIST, fresh, "MISS"),
+                "d": ("gateway, from its cache", gateway + PRODUCT_LIST, {}, "HIT"),
+                "e": ("gateway /healthz", gateway + "/healthz", {}, None),
+            }
+            results = measure(targets, seconds=options.seconds, connections=options.connections)
+        finally:
+            if nginx is not None:
+                nginx.terminate()
+                nginx.wait(10)
+            system.close()
+    return 0 if report(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
