@@ -1,8 +1,10 @@
 """Cached answers of anonymous catalog GETs, in the shared cache.
 
-The key names the method, the path, the query sorted, the request headers an answer may
+An answer is found by the method, the path, the query sorted, the request headers it may
 vary on, and the catalog version, which product_svc changes on every catalog write: an
-answer cached before a write is never served after it. Only 200s without `no-store`,
+answer cached before a write is never served after it. (The version is kept in the entry
+and compared on reading rather than written into the key, so that one round trip reads
+the version, the entry and the rate-limit count together.) Only 200s without `no-store`,
 `private`, `no-cache` or cookies are kept. A client's `Cache-Control: no-cache` goes to
 the service and refreshes the entry. On a cold key one request fills it while the
 others wait for its answer (a short lock), so a stampede reaches the service once.
@@ -27,6 +29,8 @@ KEYED_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE")
 # An answer that varies on anything else is not kept. Cached requests never carry a token.
 VARY_ALLOWED = frozenset({"accept", "accept-encoding", "accept-language", "authorization"})
 NOT_STORABLE = frozenset({"no-store", "private", "no-cache"})
+# Part of every entry's key: change it when `Entry` changes, so no old entry is read.
+ENTRY_PREFIX = "gateway:answer:v1:"
 FIRST_POLL = 0.005
 LONGEST_POLL = 0.05
 
@@ -71,7 +75,7 @@ def answer_key(request: HttpRequest) -> str:
     parts = [request.method, request.path, urlencode(sorted(query, key=lambda pair: pair[0]))]
     parts += [request.META.get(name, "") for name in KEYED_HEADERS]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return f"gateway:answer:{digest}"
+    return f"{ENTRY_PREFIX}{digest}"
 
 
 def storable(response: HttpResponse) -> bool:
@@ -114,8 +118,11 @@ def lookup(keys: list[tuple[str, str]], values: list) -> Lookup:
     version, entry = values
     if version is None:  # never set yet (first start, Redis flushed), or Redis is down
         version = shared_cache.call("catalog_version", catalog_version, None)
-    current = entry is not None and version is not None and entry.version == version
-    return Lookup(keys[1][1], version, entry if current else None)
+    return Lookup(keys[1][1], version, entry if current(entry, version) else None)
+
+
+def current(entry: object, version: str | None) -> bool:
+    return isinstance(entry, Entry) and version is not None and entry.version == version
 
 
 def wait_for_filler(key: str, version: str, lock: str, patience: float) -> Entry | None:
@@ -125,7 +132,7 @@ def wait_for_filler(key: str, version: str, lock: str, patience: float) -> Entry
         time.sleep(pause)
         pause = min(pause * 1.5, LONGEST_POLL)
         found = shared_cache.call("cache", lambda: shared_cache.cache.get_many([key, lock]), {})
-        if key in found and found[key].version == version:
+        if current(found.get(key), version):
             return found[key]
         if lock not in found:
             return None

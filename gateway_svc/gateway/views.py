@@ -22,6 +22,7 @@ def gateway(request: HttpRequest) -> HttpResponse:
     request.metrics_route = route.prefix
     caller, refusal = auth.identify(request, route)
     cache_keys = cache.reads(request, route)
+    usage = None
     try:
         body = proxy.read_body(request)
         usage, refused, cached = limits.check(request, route, caller, body, cache_keys)

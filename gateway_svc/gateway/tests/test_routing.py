@@ -1,3 +1,5 @@
+import io
+
 import pytest
 
 from gateway.tests.tokens import bearer
@@ -183,3 +185,32 @@ def test_head_passes_the_length_without_a_body(client, products):
     assert response.status_code == 200
     assert response.content == b""
     assert products.received[0].method == "HEAD"
+
+
+def post_chunked(client, body: bytes):
+    """As gunicorn hands over a chunked body: no length, a stream that reads what there is."""
+    return client.generic(
+        "POST",
+        "/api/v1/auth/register/",
+        body,
+        content_type="application/json",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": io.BytesIO(body)},
+    )
+
+
+def test_a_chunked_body_is_read_and_passed_on(client, services):
+    response = post_chunked(client, b'{"email": "a@example.com"}')
+
+    assert response.status_code == 200
+    assert services["user_svc"].received[0].body == b'{"email": "a@example.com"}'
+    assert "RateLimit-Limit" in response
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_413(client, services):
+    response = post_chunked(client, b"x" * (2 * 1024 * 1024))
+
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("Request body is larger than")
+    assert not services["user_svc"].received
