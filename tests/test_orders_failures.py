@@ -1,12 +1,15 @@
 """Orders when product_svc is down, hanging, or loses its answer: never stock lost."""
 
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from harness import System
-from test_orders_support import Shop, StockProxy, wait_for
+from test_orders_support import Shop, StockProxy, crash, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +93,30 @@ def test_when_every_answer_is_lost_the_order_fails_and_its_stock_comes_back(shop
     stock_proxy.mode = "forward"
     shop.reconcile()
     assert shop.stock(product) == 10
+
+
+def test_an_order_whose_service_crashed_mid_reserve_is_confirmed_by_reconciliation(
+    shop, system, stock_proxy
+):
+    product, customer = shop.product(price="5.00", stock=10), shop.customer()
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    stock_proxy.mode, stock_proxy.delay = "late", 2.0
+    with ThreadPoolExecutor(1) as pool:
+        attempt = pool.submit(shop.place, customer, (product, 3), **key)
+        assert wait_for(lambda: stock_proxy.received >= 1)
+        crash(system, "order_svc")
+        with pytest.raises(requests.ConnectionError):
+            attempt.result()
+    system.stop("order_svc")
+    system.start("order_svc")
+    assert wait_for(lambda: stock_proxy.forwarded >= 1)  # product_svc took the stock
+
+    while_pending = shop.place(customer, (product, 3), **key)
+    shop.reconcile()
+    settled = shop.place(customer, (product, 3), **key)
+
+    assert while_pending.status_code == 409
+    assert settled.status_code == 201
+    assert settled.json()["status"] == "confirmed"
+    assert settled.headers["Idempotent-Replayed"] == "true"
+    assert shop.stock(product) == 7

@@ -8,12 +8,15 @@ answers or hang on purpose.
 """
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,6 +133,7 @@ class StockProxy:
         self.target = target
         self.mode = "forward"
         self.delay = 5.0
+        self.received = 0
         self.reserves = 0
         self.forwarded = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -161,6 +165,7 @@ class StockProxy:
 
             def _relay(self, method: str) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                proxy.received += 1
                 if proxy.mode == "late":
                     time.sleep(proxy.delay)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
@@ -182,6 +187,29 @@ class StockProxy:
                 self.wfile.write(answer.content)
 
         return Handler
+
+
+def crash(system: System, name: str) -> None:
+    """Kill a service's gunicorn master and workers at once, as a crash would: no request
+    in flight gets to finish. Only the processes the harness started, by their ids."""
+    process = system.processes[name].process
+    assert process is not None
+    for pid in [*_children(process.pid), process.pid]:
+        os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+
+def _children(parent: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after it.
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
 
 
 def wait_for(predicate: Any, timeout: float = 10.0) -> bool:
