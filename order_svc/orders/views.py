@@ -82,10 +82,11 @@ class OrderViewSet(viewsets.GenericViewSet):
         return Response(OrderSerializer(selectors.order_visible_to(request.user, pk)).data)
 
     def create(self, request: Request) -> Response:
-        order = validated(PlaceOrderSerializer, request.data)
         key = idempotency.clean_key(request.headers.get(IDEMPOTENCY_HEADER))
         if key is None:
-            return self._place(request, order)
+            return self._place(request)
+        # The key is looked up before the body is validated: once a key has an answer,
+        # any other body under it, even an invalid one, is a 422.
         claim = idempotency.begin(
             user_id=request.user.id, key=key, request_hash=idempotency.fingerprint(request.data)
         )
@@ -94,16 +95,16 @@ class OrderViewSet(viewsets.GenericViewSet):
                 claim.body, status=claim.status, headers={"Idempotent-Replayed": "true"}
             )
         try:
-            response = self._place(request, order, claim)
+            response = self._place(request, claim)
         except BaseException:
+            # Invalid input or an unexpected error: nothing was decided, the key is free.
             idempotency.abandon(claim)
             raise
         idempotency.finish(claim, status=response.status_code, body=response.data)
         return response
 
-    def _place(
-        self, request: Request, order: dict[str, Any], claim: IdempotencyRecord | None = None
-    ) -> Response:
+    def _place(self, request: Request, claim: IdempotencyRecord | None = None) -> Response:
+        order = validated(PlaceOrderSerializer, request.data)
         try:
             placed = services.place_order(
                 user_id=request.user.id, idempotency_record=claim, **order

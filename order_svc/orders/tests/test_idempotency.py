@@ -47,6 +47,22 @@ def test_the_same_key_with_another_body_is_a_422(place):
     assert Order.objects.count() == 1
 
 
+def test_once_a_key_has_an_answer_even_an_invalid_body_under_it_is_a_422(place, customer):
+    place((1, 2), **KEY)
+
+    response = customer.post("/api/v1/orders/", {"items": []}, format="json", **KEY)
+
+    assert response.status_code == 422
+
+
+def test_an_invalid_body_does_not_use_the_key_up(customer, place):
+    invalid = customer.post("/api/v1/orders/", {"items": []}, format="json", **KEY)
+
+    response = place((1, 2), **KEY)
+
+    assert (invalid.status_code, response.status_code) == (400, 201)
+
+
 def test_a_rejection_is_replayed_too(place, product_svc):
     first = place((3, 5), **KEY)
     product_svc.inventory.products[3].stock = 50
