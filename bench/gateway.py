@@ -8,20 +8,23 @@ requests/second and p50/p99 latency of the product list served
   (c) through the gateway with `Cache-Control: no-cache` (to the service every time),
   (d) through the gateway from its cache,
   (e) the gateway's `/healthz`,
-and prints the ratios against the goals. The services run as the cross-service tests run
-them (tests/harness.py: fresh database, free ports, `manage_all.py run`'s gunicorn
-settings); nginx is Debian's, started here on loopback with its own configuration.
+and prints the ratios against the goals. The targets are measured in turn, for several
+rounds, and the median round counts: the machine may be shared. The services run as the
+cross-service tests run them (tests/harness.py: fresh database, free ports,
+`manage_all.py run`'s gunicorn settings); nginx is Debian's, started here on loopback
+with its own configuration.
 
     apt-get install nginx-light wrk
     export PRODUCT_SVC_DATABASE_URL=postgres://postgres@127.0.0.1:5432/product_svc
     export REDIS_URL=redis://127.0.0.1:6379/3
-    .venv/bin/python bench/gateway.py --seconds 10 --connections 16
+    .venv/bin/python bench/gateway.py --seconds 5 --rounds 3 --connections 16
 """
 
 import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,16 +118,27 @@ def check_answer(url: str, headers: dict[str, str], x_cache: str | None) -> None
     assert response.headers.get("X-Cache") == x_cache, (url, response.headers)
 
 
-def measure(targets: dict, *, seconds: int, connections: int) -> dict[str, Result]:
-    results = {}
-    for name, (label, url, headers, x_cache) in targets.items():
+def measure(targets: dict, *, seconds: int, connections: int, rounds: int) -> dict[str, Result]:
+    """Each target `rounds` times, in turn, so that a neighbour's burst of work on the
+    shared machine weighs on every target alike; the median round of each counts."""
+    runs: dict[str, list[Result]] = {name: [] for name in targets}
+    for _, url, headers, x_cache in targets.values():
         check_answer(url, headers, x_cache)
         wrk(url, seconds=2, connections=connections, headers=headers)  # warm up
-        results[name] = wrk(url, seconds=seconds, connections=connections, headers=headers)
-        result = results[name]
+    for _ in range(rounds):
+        for name, (_, url, headers, _) in targets.items():
+            runs[name].append(wrk(url, seconds=seconds, connections=connections, headers=headers))
+    results = {}
+    for name, (label, *_) in targets.items():
+        results[name] = result = Result(
+            statistics.median(r.rps for r in runs[name]),
+            statistics.median(r.p50_ms for r in runs[name]),
+            statistics.median(r.p99_ms for r in runs[name]),
+        )
+        each = " ".join(f"{run.rps:.0f}" for run in runs[name])
         print(
-            f"({name}) {label:<36} {result.rps:>9.0f} req/s"
-            f"   p50 {result.p50_ms:>7.2f} ms   p99 {result.p99_ms:>7.2f} ms",
+            f"({name}) {label:<26} {result.rps:>7.0f} req/s   p50 {result.p50_ms:>7.2f} ms"
+            f"   p99 {result.p99_ms:>7.2f} ms   (rounds: {each})",
             flush=True,
         )
     return results
@@ -142,8 +156,9 @@ def report(results: dict[str, Result]) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
     for name in ("PRODUCT_SVC_DATABASE_URL", "REDIS_URL"):
         if not os.environ.get(name):
@@ -167,7 +182,12 @@ def main() -> int:
                 "d": ("gateway, from its cache", gateway + PRODUCT_LIST, {}, "HIT"),
                 "e": ("gateway /healthz", gateway + "/healthz", {}, None),
             }
-            results = measure(targets, seconds=options.seconds, connections=options.connections)
+            results = measure(
+                targets,
+                seconds=options.seconds,
+                connections=options.connections,
+                rounds=options.rounds,
+            )
         finally:
             if nginx is not None:
                 nginx.terminate()

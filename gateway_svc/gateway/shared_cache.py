@@ -11,10 +11,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
@@ -85,9 +88,9 @@ class SharedCache:
         aliases: one round trip when they all live on one Redis, as in production."""
 
         def run() -> tuple[int | None, list[Any]]:
-            aliases = [self.alias, *(alias for alias, _ in reads)]
-            if one_redis(aliases):
-                return _pipelined(self.alias, counter, ttl, reads)
+            clients = one_redis((self.alias, *(alias for alias, _ in reads)))
+            if clients is not None:
+                return _pipelined(clients, counter, ttl, [key for _, key in reads])
             count = None
             if counter is not None:
                 self.cache.add(counter, 0, timeout=ttl)
@@ -103,32 +106,41 @@ class SharedCache:
         return {"state": "failing open", "since": self._down_since, "error": self._last_error}
 
 
-def one_redis(aliases: Sequence[str]) -> bool:
+@cache
+def one_redis(aliases: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The django-redis clients of these aliases when they all live on one Redis."""
     configs = [settings.CACHES[alias] for alias in aliases]
-    return all("django_redis" in c["BACKEND"] for c in configs) and (
+    if all("django_redis" in c["BACKEND"] for c in configs) and (
         len({c["LOCATION"] for c in configs}) == 1
-    )
+    ):
+        return tuple(caches[alias].client for alias in aliases)
+    return None
+
+
+@receiver(setting_changed)
+def _forget_clients(*, setting: str, **kwargs: Any) -> None:
+    if setting == "CACHES":
+        one_redis.cache_clear()
 
 
 def _pipelined(
-    alias: str, counter: str | None, ttl: int, reads: Sequence[tuple[str, str]]
+    clients: tuple[Any, ...], counter: str | None, ttl: int, keys: list[str]
 ) -> tuple[int | None, list[Any]]:
-    """django-redis stores integers as plain numbers, so SET NX + INCR make the counter
-    its `add` and `incr` would make, and its `decode` reads what MGET returns."""
-    pipeline = caches[alias].client.get_client(write=True).pipeline(transaction=False)
+    """`clients[0]` counts, the others read `keys`. django-redis stores integers as plain
+    numbers, so SET NX + INCR make the counter its `add` and `incr` would make, and its
+    `decode` reads what MGET returns."""
+    counting, readers = clients[0], clients[1:]
+    pipeline = counting.get_client(write=True).pipeline(transaction=False)
     if counter is not None:
-        key = caches[alias].client.make_key(counter)
+        key = counting.make_key(counter)
         pipeline.set(key, 0, ex=ttl, nx=True)
         pipeline.incr(key)
-    clients = [caches[read_alias].client for read_alias, _ in reads]
-    if reads:
-        pipeline.mget(
-            [client.make_key(key) for client, (_, key) in zip(clients, reads, strict=True)]
-        )
+    if keys:
+        pipeline.mget([c.make_key(key) for c, key in zip(readers, keys, strict=True)])
     results = pipeline.execute()
     count = results[1] if counter is not None else None
-    raw = results[-1] if reads else []
-    return count, [None if v is None else c.decode(v) for c, v in zip(clients, raw, strict=True)]
+    raw = results[-1] if keys else []
+    return count, [None if v is None else c.decode(v) for c, v in zip(readers, raw, strict=True)]
 
 
 shared_cache = SharedCache()
