@@ -83,7 +83,7 @@ def login_email(body: bytes) -> str | None:
     """The email of a JSON login body (django-ratelimit's "post:email" sees only forms)."""
     try:
         data = json.loads(body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
         return None
     email = data.get("email") if isinstance(data, dict) else None
     if not isinstance(email, str):

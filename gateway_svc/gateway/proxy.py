@@ -13,6 +13,7 @@ import requests
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.encoding import escape_uri_path
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from gateway import metrics
 from gateway.errors import GatewayError
@@ -110,7 +111,11 @@ def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
     else:
         instance.breaker.succeeded(permit)
     record_call(route.service, str(answer.status_code), started)
-    return client_response(request, answer, instance)
+    try:
+        return client_response(request, answer, instance)
+    except (ProtocolError, ReadTimeoutError) as exc:
+        answer.close()
+        raise GatewayError(502, f"{route.service} broke off its answer.") from exc
 
 
 def record_call(service: str, outcome: str, started: float) -> None:

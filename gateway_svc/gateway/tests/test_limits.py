@@ -125,3 +125,9 @@ def test_the_count_is_the_one_django_ratelimit_reads(client, products, rf):
 
     assert found["count"] == 2
     assert found["limit"] == 3
+
+
+def test_a_login_body_nested_too_deep_is_passed_on_not_a_500(client, services):
+    response = client.post(LOGIN, b"[" * 100_000, content_type="application/json")
+
+    assert response.status_code == 200

@@ -214,3 +214,13 @@ def test_a_chunked_body_over_the_limit_is_refused_with_413(client, services):
     assert response.status_code == 413
     assert response.json()["detail"].startswith("Request body is larger than")
     assert not services["user_svc"].received
+
+
+def test_an_answer_broken_off_half_way_is_a_json_502(client, services):
+    half = Reply(200, b'{"half": ', {"Content-Length": "100", "Connection": "close"})
+    services["user_svc"].script(half)
+
+    response = client.get("/api/v1/auth/jwks/")
+
+    assert response.status_code == 502
+    assert response.json() == {"detail": "user_svc broke off its answer."}
