@@ -64,12 +64,15 @@ def readyz(request: HttpRequest) -> JsonResponse:
     """200 while Redis answers; 503 naming it when not (the gateway still serves, failing
     open). Breaker states are shown, not judged: a service down is not the gateway's."""
     checks = redis_checks()
+    failing = sorted(name for name, result in checks.items() if result != "ok")
+    status = shared_cache.status()
+    if failing and status["state"] == "ok":  # this worker has not needed Redis since
+        status = {"state": "failing open", "error": checks["redis"]}
     body = {
         "checks": checks,
-        "shared_cache": shared_cache.status(),
+        "shared_cache": status,
         "breakers": {f"{b.service} {b.instance}": b.state() for b in breakers()},
     }
-    failing = sorted(name for name, result in checks.items() if result != "ok")
     if failing:
         detail = f"not ready: {', '.join(failing)} unavailable; rate limits and cache fail open"
         return JsonResponse({"detail": detail, **body}, status=503)

@@ -67,3 +67,10 @@ def test_the_shared_cache_is_tried_again_after_a_pause(client, products, redis_d
 
     assert response.has_header("RateLimit-Limit")
     assert shared_cache.status() == {"state": "ok"}
+
+
+def test_readyz_says_so_even_before_a_request_needed_redis(client, redis_down):
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["shared_cache"]["state"] == "failing open"
