@@ -151,6 +151,8 @@ def report(results: dict[str, Result]) -> bool:
         verdict = "ok" if ratio >= goal else "MISSED"
         met &= ratio >= goal
         print(f"({top})/({bottom}) = {ratio:5.2f}   goal >= {goal:.1f}   {verdict}")
+    # Beside the goals: the gateway against the service alone, whatever nginx did.
+    print(f"(c)/(a) = {results['c'].rps / results['a'].rps:5.2f}   (for information)")
     return met
 
 

@@ -123,23 +123,36 @@ def _forget_clients(*, setting: str, **kwargs: Any) -> None:
         one_redis.cache_clear()
 
 
+# One round trip, and atomic: create the counter (KEYS[1]) to live ARGV[1] seconds unless it
+# exists, add one, and read the other keys. Integers are what django-redis stores as plain
+# numbers, so this is the counter its `add` and `incr` would make.
+COUNT_AND_READ = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local found = {redis.call('INCR', KEYS[1])}
+for i = 2, #KEYS do found[i] = redis.call('GET', KEYS[i]) end
+return found
+"""
+
+
+@cache
+def count_and_read_script(redis: Any) -> Any:
+    """The script registered with one Redis client (sent by its hash after the first use)."""
+    return redis.register_script(COUNT_AND_READ)
+
+
 def _pipelined(
     clients: tuple[Any, ...], counter: str | None, ttl: int, keys: list[str]
 ) -> tuple[int | None, list[Any]]:
-    """`clients[0]` counts, the others read `keys`. django-redis stores integers as plain
-    numbers, so SET NX + INCR make the counter its `add` and `incr` would make, and its
-    `decode` reads what MGET returns."""
+    """`clients[0]` counts, the others read `keys` (decoded as django-redis would)."""
     counting, readers = clients[0], clients[1:]
-    pipeline = counting.get_client(write=True).pipeline(transaction=False)
-    if counter is not None:
-        key = counting.make_key(counter)
-        pipeline.set(key, 0, ex=ttl, nx=True)
-        pipeline.incr(key)
-    if keys:
-        pipeline.mget([c.make_key(key) for c, key in zip(readers, keys, strict=True)])
-    results = pipeline.execute()
-    count = results[1] if counter is not None else None
-    raw = results[-1] if keys else []
+    read_keys = [client.make_key(key) for client, key in zip(readers, keys, strict=True)]
+    redis = counting.get_client(write=True)
+    if counter is None:
+        count, raw = None, redis.mget(read_keys) if read_keys else []
+    else:
+        count, *raw = count_and_read_script(redis)(
+            keys=[counting.make_key(counter), *read_keys], args=[ttl]
+        )
     return count, [None if v is None else c.decode(v) for c, v in zip(readers, raw, strict=True)]
 
 
