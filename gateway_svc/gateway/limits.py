@@ -112,8 +112,8 @@ def count(
     """Count one request against a limit and read `reads` in the same round trip.
 
     This is `get_usage(increment=True)` with django-ratelimit's own key and window, done
-    as one pipelined SET NX + INCR (get_usage takes two round trips, add then incr) that
-    also carries the response cache's reads: a cached answer costs one round trip.
+    as one SET NX + INCR call on Redis (get_usage takes two round trips, add then incr)
+    that also carries the response cache's reads: a cached answer costs one round trip.
     """
     rate = settings.GATEWAY_LIMITS[name]
     limit, period = split_rate(rate)

@@ -90,7 +90,7 @@ class SharedCache:
         def run() -> tuple[int | None, list[Any]]:
             clients = one_redis((self.alias, *(alias for alias, _ in reads)))
             if clients is not None:
-                return _pipelined(clients, counter, ttl, [key for _, key in reads])
+                return _in_one_call(clients, counter, ttl, [key for _, key in reads])
             count = None
             if counter is not None:
                 self.cache.add(counter, 0, timeout=ttl)
@@ -140,7 +140,7 @@ def count_and_read_script(redis: Any) -> Any:
     return redis.register_script(COUNT_AND_READ)
 
 
-def _pipelined(
+def _in_one_call(
     clients: tuple[Any, ...], counter: str | None, ttl: int, keys: list[str]
 ) -> tuple[int | None, list[Any]]:
     """`clients[0]` counts, the others read `keys` (decoded as django-redis would)."""
