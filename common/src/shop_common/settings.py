@@ -134,6 +134,25 @@ def logging_settings(*, service: str) -> dict[str, Any]:
     }
 
 
+def openapi_settings(*, service: str) -> dict[str, Any]:
+    """drf-spectacular: the service's public API as OpenAPI 3, served at
+    `/api/v1/<service>/schema/` (`shop_common.urls`; hooks in `shop_common.openapi`)."""
+    return {
+        "TITLE": f"{service} API",
+        "DESCRIPTION": "Reached through the gateway. Every error answer is JSON with a "
+        "`detail` (the `Error` schema).",
+        "VERSION": "1",
+        "SERVE_INCLUDE_SCHEMA": False,
+        # Separate request and response shapes: read-only fields stay out of requests.
+        "COMPONENT_SPLIT_REQUEST": True,
+        "PREPROCESSING_HOOKS": ["shop_common.openapi.public_endpoints_only"],
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "shop_common.openapi.add_error_answers",
+        ],
+    }
+
+
 def jwt_settings(*, base_dir: Path, debug: bool) -> dict[str, Any]:
     """What every service needs to verify tokens (see `shop_common.jwt_keys` for the keys).
 
@@ -192,7 +211,13 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         "ALLOWED_HOSTS": env.list(
             "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
         ),
-        "INSTALLED_APPS": [*installed_apps, "rest_framework", "shop_common", *apps],
+        "INSTALLED_APPS": [
+            *installed_apps,
+            "rest_framework",
+            "drf_spectacular",
+            "shop_common",
+            *apps,
+        ],
         "MIDDLEWARE": middleware,
         "ROOT_URLCONF": f"{service}.urls",
         "WSGI_APPLICATION": f"{service}.wsgi.application",
@@ -235,7 +260,9 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
             "DEFAULT_AUTHENTICATION_CLASSES": ["shop_common.auth.JWTAuthentication"],
             "DEFAULT_PAGINATION_CLASS": "shop_common.pagination.PageNumberPagination",
             "UNAUTHENTICATED_USER": None,
+            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
         },
+        "SPECTACULAR_SETTINGS": openapi_settings(service=service),
         "LOGGING": logging_settings(service=service),
         **jwt_settings(base_dir=base_dir, debug=debug),
     }
