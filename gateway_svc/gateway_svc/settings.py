@@ -61,6 +61,11 @@ GATEWAY_ROUTES = [
         }
         for prefix in ("/api/v1/products/", "/api/v1/categories/")
     ),
+    # Each service's OpenAPI schema (shop_common.urls), read-only and public.
+    *(
+        {"prefix": f"/api/v1/{service}/schema/", "service": service, "methods": READ}
+        for service in ("user_svc", "product_svc", "order_svc")
+    ),
     {
         "prefix": "/api/v1/orders/",
         "service": "order_svc",

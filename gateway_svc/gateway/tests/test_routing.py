@@ -27,6 +27,9 @@ ROUTED = [
     ("GET", "/api/v1/orders/5f0c/", "order_svc"),
     ("POST", "/api/v1/orders/5f0c/cancel/", "order_svc"),
     ("POST", "/api/v1/orders/5f0c/status/", "order_svc"),
+    ("GET", "/api/v1/user_svc/schema/", "user_svc"),
+    ("GET", "/api/v1/product_svc/schema/", "product_svc"),
+    ("GET", "/api/v1/order_svc/schema/", "order_svc"),
 ]
 
 
