@@ -38,6 +38,11 @@ STREAM_CHUNK = 64 * 1024
 NO_BODY_STATUSES = frozenset({204, 304})
 
 
+def named_in(connection: str | None) -> set[str]:
+    """The headers a `Connection` header makes hop-by-hop too."""
+    return {token.strip().lower() for token in (connection or "").split(",")}
+
+
 def read_body(request: HttpRequest) -> bytes:
     """The request body, at most `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes (413 beyond).
 
@@ -69,10 +74,7 @@ def forwarded_headers(request: HttpRequest) -> dict[str, str]:
 
 
 def upstream_headers(request: HttpRequest) -> dict[str, str | None]:
-    named_in_connection = {
-        token.strip().lower() for token in request.META.get("HTTP_CONNECTION", "").split(",")
-    }
-    dropped = HOP_BY_HOP | REQUEST_HEADERS_REPLACED | named_in_connection
+    dropped = HOP_BY_HOP | REQUEST_HEADERS_REPLACED | named_in(request.headers.get("Connection"))
     headers: dict[str, str | None] = dict(SESSION_DEFAULTS_OFF)
     for name, value in request.headers.items():
         if name.lower() not in dropped:
@@ -154,10 +156,7 @@ def stream(answer: requests.Response) -> Iterator[bytes]:
 def copy_headers(
     answer: requests.Response, response: HttpResponse, instance: Instance, request: HttpRequest
 ) -> None:
-    named_in_connection = {
-        token.strip().lower() for token in answer.headers.get("Connection", "").split(",")
-    }
-    dropped = HOP_BY_HOP | named_in_connection | {"content-length"}
+    dropped = HOP_BY_HOP | named_in(answer.headers.get("Connection")) | {"content-length"}
     # Django's own default Content-Type must not mix with the service's.
     del response["Content-Type"]
     passed: dict[str, str] = {}
