@@ -267,3 +267,18 @@ def test_each_services_openapi_schema_is_reached_through_the_gateway(system, ser
 
     assert response.status_code == 200
     assert b"openapi" in response.content
+
+
+def test_a_chunked_body_reaches_the_service_whole(system):
+    email = f"chunked-{uuid.uuid4().hex[:8]}@example.com"
+    body = f'{{"email": "{email}", "password": "{PASSWORD}"}}'.encode()
+
+    response = requests.post(
+        gateway(system, "/api/v1/auth/register/"),
+        data=iter([body[:10], body[10:]]),  # a generator body goes chunked
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == email
