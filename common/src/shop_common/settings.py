@@ -5,6 +5,7 @@ A service's own settings module calls `service_settings()` and adds only what is
 run on a fresh machine: SQLite per service, an in-process cache, locally generated secrets.
 """
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from shop_common.jwt_keys import keys_dir, public_keys_setting
 from shop_common.local_secrets import local_secret
-from shop_common.services import Service, get_service
+from shop_common.services import SERVICES, Service, get_service
 
 env = environ.Env()
 
@@ -25,6 +26,9 @@ SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
 }
+
+# Swagger UI's files, loaded by the reader's browser: a fixed release, not `@latest`.
+SWAGGER_UI_DIST = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -136,7 +140,20 @@ def logging_settings(*, service: str) -> dict[str, Any]:
 
 def openapi_settings(*, service: str) -> dict[str, Any]:
     """drf-spectacular: the service's public API as OpenAPI 3, served at
-    `/api/v1/<service>/schema/` (`shop_common.urls`; hooks in `shop_common.openapi`)."""
+    `/api/v1/<service>/schema/` (`shop_common.urls`; hooks in `shop_common.openapi`), and
+    the Swagger UI page the gateway serves at `/api/docs/` over those schemas."""
+    # The services with an API of their own (the gateway only routes), as a list to pick
+    # from. Swagger UI shows that list only in its standalone layout, whose preset is a
+    # JavaScript object: drf-spectacular passes a string setting on as JavaScript.
+    schemas = [
+        {"name": other.name, "url": f"/api/v1/{other.name}/schema/"}
+        for other in SERVICES.values()
+        if other.has_database
+    ]
+    swagger_ui = (
+        f"{{urls: {json.dumps(schemas)}, layout: 'StandaloneLayout', "
+        "presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset]}"
+    )
     return {
         "TITLE": f"{service} API",
         "DESCRIPTION": "Reached through the gateway. Every error answer is JSON with a "
@@ -150,6 +167,9 @@ def openapi_settings(*, service: str) -> dict[str, Any]:
             "drf_spectacular.hooks.postprocess_schema_enums",
             "shop_common.openapi.add_error_answers",
         ],
+        "SWAGGER_UI_SETTINGS": swagger_ui,
+        "SWAGGER_UI_DIST": SWAGGER_UI_DIST,
+        "SWAGGER_UI_FAVICON_HREF": f"{SWAGGER_UI_DIST}/favicon-32x32.png",
     }
 
 
