@@ -9,14 +9,19 @@ from gateway.tests.upstream import FakeService
 
 @pytest.fixture(autouse=True)
 def fresh_state(settings, tmp_path, monkeypatch) -> None:
-    """Empty caches (Redis db 3 is ours) and a healthy shared cache for every test."""
+    """Empty caches and a healthy shared cache for every test."""
     if "redis" not in settings.CACHES["catalog"]["BACKEND"].lower():
         settings.CACHES = {
             **settings.CACHES,
             "catalog": {**settings.CACHES["catalog"], "LOCATION": str(tmp_path / "catalog")},
         }
     for alias in ("default", "catalog"):
-        caches[alias].clear()
+        cache = caches[alias]
+        # On Redis only this alias's keys go: the database may be shared.
+        if hasattr(cache, "delete_pattern"):
+            cache.delete_pattern("*")
+        else:
+            cache.clear()
     monkeypatch.setattr(shared_cache, "_down_since", None)
     monkeypatch.setattr(shared_cache, "_skip_until", 0.0)
 
