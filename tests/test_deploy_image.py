@@ -29,10 +29,10 @@ DOCKER_DIR = REPO / "docker"
 
 
 def image_environment(service: str, var_dir: Path, **extra: str) -> dict[str, str]:
-    """What the image sets (Dockerfile ENV), with local mode and a scratch var folder."""
+    """What the image sets (Dockerfile ENV), with local mode and a scratch var folder.
+    Nothing else from this environment: CI's database and Redis URLs must not reach it."""
     return {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
         "SERVICE": service,
         "PYTHONPATH": str(REPO / service),
         "SHOP_VAR_DIR": str(var_dir),
