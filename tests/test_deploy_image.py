@@ -150,10 +150,11 @@ def container(service: str, tmp_path: Path, **extra: str) -> Iterator[Callable[[
         process.wait(timeout=30)
 
 
-def test_the_entrypoint_migrates_and_serves_with_json_logs(tmp_path: Path) -> None:
+def test_the_entrypoint_migrates_and_serves_with_json_logs_and_metrics(tmp_path: Path) -> None:
     """product_svc on the embedded SQLite database, with MIGRATE=1."""
     with container("product_svc", tmp_path, MIGRATE="1", WEB_CONCURRENCY="1") as get:
         assert json.loads(get("/readyz"))["checks"] == {"database": "ok"}
+        assert 'http_requests_total{method="GET",route="/readyz",status="200"}' in get("/metrics")
     lines = (tmp_path / "stdout.log").read_text().splitlines()
     assert any(line.startswith("  Applying ") for line in lines), "MIGRATE=1 did not migrate"
     records = [json.loads(line) for line in lines if line.startswith("{")]

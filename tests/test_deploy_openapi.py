@@ -121,3 +121,17 @@ def test_each_service_serves_its_schema_at_its_own_path(service: str, tmp_path: 
     )
     result = manage(service, tmp_path, "shell", "--verbosity", "0", "--command", code)
     assert result.stdout.split() == ["200", "3."], result.stderr
+
+
+def test_the_gateway_serves_swagger_ui_over_every_services_schema(tmp_path: Path) -> None:
+    code = (
+        "from django.test import Client; "
+        "answer = Client().get('/api/docs/'); "
+        "print(answer.status_code); print(answer.content.decode())"
+    )
+    result = manage("gateway_svc", tmp_path, "shell", "--verbosity", "0", "--command", code)
+    status, _, page = result.stdout.partition("\n")
+    assert status == "200", result.stderr
+    assert "StandaloneLayout" in page  # the layout with the service picker
+    for service in CONTRACT:
+        assert f'"url": "/api/v1/{service}/schema/"' in page
