@@ -54,6 +54,14 @@ def test_hadolint_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_hadolint_rejects_a_careless_dockerfile(tmp_path: Path) -> None:
+    careless = tmp_path / "Dockerfile"
+    careless.write_text("FROM python\nRUN apt-get install curl\n")
+    result = subprocess.run([venv_tool("hadolint"), str(careless)], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "DL3006" in result.stdout  # an untagged base image
+
+
 def test_the_image_is_slim_python_311_and_runs_as_a_numeric_non_root_user() -> None:
     text = DOCKERFILE.read_text()
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim", text, re.MULTILINE)
