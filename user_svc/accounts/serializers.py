@@ -60,6 +60,9 @@ class EmailMixin:
 
 
 class RegistrationSerializer(StrictInputMixin, EmailMixin, serializers.ModelSerializer):
+    """A new account: its email is unique in any letter case, and its password has to pass
+    Django's password validators."""
+
     password = password_field()
 
     class Meta:
@@ -78,6 +81,9 @@ class RegistrationSerializer(StrictInputMixin, EmailMixin, serializers.ModelSeri
 
 
 class ProfileSerializer(StrictInputMixin, EmailMixin, serializers.ModelSerializer):
+    """The signed-in user's own account: the names and the email can be changed, and a new
+    email has to be verified again."""
+
     class Meta:
         model = User
         fields = (
@@ -93,20 +99,29 @@ class ProfileSerializer(StrictInputMixin, EmailMixin, serializers.ModelSerialize
 
 
 class LoginSerializer(StrictInputMixin, serializers.Serializer):
+    """An account's email and password."""
+
     email = serializers.EmailField()
     password = password_field()
 
 
 class RefreshSerializer(StrictInputMixin, serializers.Serializer):
+    """A refresh token that `/api/v1/auth/token/` or `/api/v1/auth/token/refresh/` gave."""
+
     refresh = serializers.CharField(max_length=TOKEN_MAX_LENGTH)
 
 
 class TokenPairSerializer(serializers.Serializer):
+    """A short-lived access token for `Authorization: Bearer`, and a refresh token that buys
+    the next pair once."""
+
     access = serializers.CharField()
     refresh = serializers.CharField()
 
 
 class PasswordChangeSerializer(StrictInputMixin, serializers.Serializer):
+    """The current password, and a new one that passes Django's password validators."""
+
     old_password = password_field()
     new_password = password_field()
 

@@ -1,7 +1,19 @@
-"""user_svc's HTTP API: parse, call one service or selector, answer."""
+"""user_svc's HTTP API: parse, call one service or selector, answer.
+
+Each operation's `extend_schema` tells drf-spectacular the shapes these APIViews cannot
+show it; the answers every operation shares (400 for a body, 401/403 for a token) come
+from `shop_common.openapi.add_error_answers` unless an operation names its own.
+"""
 
 from django.conf import settings
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +31,41 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from shop_common.jwt_keys import jwks
+from shop_common.openapi import ERROR_REF
+
+
+def error_answer(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ERROR_REF, description=description)
+
+
+# Signing in and changing the password count failed attempts per email (accounts.throttling).
+LOGIN_THROTTLED = error_answer(
+    "Too many failed attempts for this email; try again after Retry-After."
+)
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[status.HTTP_429_TOO_MANY_REQUESTS],
+    description="Seconds until the email's failed attempts are forgotten.",
+)
+PROFILE = OpenApiResponse(ProfileSerializer, description="The signed-in user's profile.")
+TOKEN_PAIR = OpenApiResponse(
+    TokenPairSerializer, description="A new access token and a new single-use refresh token."
+)
+JWKS = inline_serializer(
+    "JWKS",
+    fields={
+        "keys": serializers.ListField(
+            child=inline_serializer(
+                "JWK",
+                fields={
+                    name: serializers.CharField() for name in ("kty", "use", "alg", "kid", "n", "e")
+                },
+            )
+        )
+    },
+)
 
 
 class PublicView(APIView):
@@ -34,6 +81,16 @@ class SignedInView(APIView):
 
 
 class RegisterView(PublicView):
+    @extend_schema(
+        summary="Create an account",
+        request=RegistrationSerializer,
+        responses={
+            201: OpenApiResponse(RegistrationSerializer, description="The new account."),
+            400: error_answer(
+                "A used email (in any letter case), an invalid email or a weak password."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = RegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -42,6 +99,18 @@ class RegisterView(PublicView):
 
 
 class TokenObtainView(PublicView):
+    @extend_schema(
+        summary="Sign in",
+        request=LoginSerializer,
+        responses={
+            200: TOKEN_PAIR,
+            401: error_answer(
+                "Wrong credentials: the same answer whether the email exists or not."
+            ),
+            429: LOGIN_THROTTLED,
+        },
+        parameters=[RETRY_AFTER],
+    )
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -50,6 +119,14 @@ class TokenObtainView(PublicView):
 
 
 class TokenRefreshView(PublicView):
+    @extend_schema(
+        summary="Swap a refresh token for a new pair",
+        request=RefreshSerializer,
+        responses={
+            200: TOKEN_PAIR,
+            401: error_answer("The refresh token is invalid, expired, already used or revoked."),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -58,6 +135,17 @@ class TokenRefreshView(PublicView):
 
 
 class LogoutView(SignedInView):
+    @extend_schema(
+        summary="Revoke a refresh token",
+        request=RefreshSerializer,
+        responses={
+            204: None,
+            401: error_answer(
+                "Missing, expired or invalid access token, or an invalid refresh token."
+            ),
+            403: error_answer("The refresh token belongs to another user."),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -66,17 +154,41 @@ class LogoutView(SignedInView):
 
 
 class JWKSView(PublicView):
+    """Verifiers may keep the keys as long as `Cache-Control` allows: a new key is published
+    here before it signs."""
+
+    @extend_schema(
+        summary="The public keys that verify access tokens",
+        responses=OpenApiResponse(JWKS, description="A JSON Web Key Set (RFC 7517)."),
+        parameters=[
+            OpenApiParameter(
+                "Cache-Control",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=True,
+                description="`public, max-age=300`",
+            )
+        ],
+    )
     def get(self, request: Request) -> Response:
         response = Response(jwks(settings.JWT_PUBLIC_KEYS))
-        # Verifiers may keep the keys a while; a new key is published before it signs.
         response["Cache-Control"] = "public, max-age=300"
         return response
 
 
 class MeView(SignedInView):
+    @extend_schema(summary="The signed-in user's profile", responses=PROFILE)
     def get(self, request: Request) -> Response:
         return Response(ProfileSerializer(get_active_user(request.user.id)).data)
 
+    @extend_schema(
+        summary="Change the signed-in user's profile",
+        request=ProfileSerializer,
+        responses={
+            200: PROFILE,
+            400: error_answer("An email another user has, or a field that cannot be changed here."),
+        },
+    )
     def patch(self, request: Request) -> Response:
         user = get_active_user(request.user.id)
         serializer = ProfileSerializer(user, data=request.data, partial=True)
@@ -86,6 +198,17 @@ class MeView(SignedInView):
 
 
 class PasswordChangeView(SignedInView):
+    @extend_schema(
+        summary="Change the signed-in user's password",
+        description="Every refresh token the user holds is revoked.",
+        request=PasswordChangeSerializer,
+        responses={
+            204: None,
+            400: error_answer("A wrong old password or a weak new one."),
+            429: LOGIN_THROTTLED,
+        },
+        parameters=[RETRY_AFTER],
+    )
     def post(self, request: Request) -> Response:
         user = get_active_user(request.user.id)
         serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
