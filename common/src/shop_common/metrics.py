@@ -1,5 +1,7 @@
 """Prometheus metrics any service can serve: requests by route, method and status, a
-latency histogram (`MetricsMiddleware`), and the `/metrics` view (`urlpatterns`).
+latency histogram (`MetricsMiddleware`), database queries per request
+(`DatabaseQueriesMiddleware`, for services with a database), and the `/metrics` view
+(`urlpatterns`).
 
 gunicorn runs several worker processes, and each counts only what it answers. So under
 gunicorn the counters use prometheus-client's multiprocess mode: each worker writes its
@@ -21,8 +23,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -73,6 +77,7 @@ from prometheus_client.registry import Collector  # noqa: E402
 
 __all__ = [
     "Counter",
+    "DatabaseQueriesMiddleware",
     "GaugeMetricFamily",
     "Histogram",
     "MetricsMiddleware",
@@ -82,6 +87,7 @@ __all__ = [
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+QUERY_BUCKETS = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200)
 
 REQUESTS = Counter(
     "http_requests_total",
@@ -93,6 +99,12 @@ LATENCY = Histogram(
     "Time from request to response, by route and method.",
     ["route", "method"],
     buckets=LATENCY_BUCKETS,
+)
+DB_QUERIES = Histogram(
+    "http_request_db_queries",
+    "Database queries run while answering one request, by route and method.",
+    ["route", "method"],
+    buckets=QUERY_BUCKETS,
 )
 _extra_collectors: list[Collector] = []
 
@@ -119,6 +131,10 @@ def route_label(request: HttpRequest) -> str:
     return f"/{match.route}" if match is not None else "unmatched"
 
 
+def method_label(request: HttpRequest) -> str:
+    return request.method if request.method in KNOWN_METHODS else "other"
+
+
 class MetricsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -126,10 +142,45 @@ class MetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        method = request.method if request.method in KNOWN_METHODS else "other"
-        route = route_label(request)
+        route, method = route_label(request), method_label(request)
         REQUESTS.labels(route, method, str(response.status_code)).inc()
         LATENCY.labels(route, method).observe(time.perf_counter() - started)
+        return response
+
+
+class QueryCounter:
+    """An `execute_wrapper` that counts the queries it lets through."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(
+        self,
+        execute: Callable[[str, Any, bool, dict[str, Any]], Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class DatabaseQueriesMiddleware:
+    """Observes how many queries each request ran (an N+1 shows as a climbing histogram).
+
+    Only services with a database install it: the gateway's stand-in backend runs none.
+    The wrapper sits on this thread's connection, so it counts this request alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        queries = QueryCounter()
+        with connection.execute_wrapper(queries):
+            response = self.get_response(request)
+        DB_QUERIES.labels(route_label(request), method_label(request)).observe(queries.count)
         return response
 
 

@@ -214,6 +214,7 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         "shop_common.request_id.RequestIDMiddleware",
         "shop_common.log.RequestLogMiddleware",
         "shop_common.metrics.MetricsMiddleware",
+        *(["shop_common.metrics.DatabaseQueriesMiddleware"] if this.has_database else []),
         "shop_common.errors.JSONErrorMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,4 +1,5 @@
-"""Tokens for tests of any service, signed with the local key (never used in production).
+"""Helpers for tests of any service: tokens signed with the local key (never used in
+production), and reading `/metrics` the way Prometheus would.
 
 from shop_common.testing import make_access_token
 client.get("/api/v1/orders/", HTTP_AUTHORIZATION=f"Bearer {make_access_token(7)}")
@@ -8,6 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from shop_common.auth import ACCESS, SERVICE
 from shop_common.jwt_keys import new_claims, sign, signing_key
@@ -54,3 +58,26 @@ def make_service_token(service: str) -> str:
             "sub": service,
         }
     )
+
+
+def scrape_metrics(client: Client) -> list[Sample]:
+    """Every sample `/metrics` shows now; fails unless it answers in the Prometheus format."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=")
+    families = text_string_to_metric_families(response.content.decode())
+    return [sample for family in families for sample in family.samples]
+
+
+def metric_value(samples: list[Sample], name: str, **labels: str) -> float:
+    """The sum of the samples called `name` whose labels include `labels`."""
+    return sum(
+        sample.value
+        for sample in samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def metric_growth(before: list[Sample], after: list[Sample], name: str, **labels: str) -> float:
+    """How much `metric_value` grew between two scrapes (counters live for the process)."""
+    return metric_value(after, name, **labels) - metric_value(before, name, **labels)

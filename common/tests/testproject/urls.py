@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/boom/", views.boom),
     path("plain/", views.plain),
     path("logs/", views.log_something),
+    path("two-queries/", views.two_queries),
 ]

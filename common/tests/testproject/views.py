@@ -2,6 +2,7 @@
 
 import logging
 
+from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
@@ -40,3 +41,8 @@ def plain(request: HttpRequest) -> HttpResponse:
 def log_something(request: HttpRequest) -> HttpResponse:
     logging.getLogger("testproject").info("something happened", extra={"thing": 1})
     return HttpResponse("logged")
+
+
+@require_GET
+def two_queries(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(f"{Group.objects.count()} groups, {Group.objects.exists()}")

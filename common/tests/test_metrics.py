@@ -1,0 +1,31 @@
+import pytest
+
+from shop_common.testing import metric_growth, scrape_metrics
+
+ROUTE = {"route": "/two-queries/", "method": "GET"}
+
+
+@pytest.mark.django_db
+def test_metrics_count_each_requests_database_queries(client):
+    before = scrape_metrics(client)
+    client.get("/two-queries/")
+    client.get("/two-queries/")
+    after = scrape_metrics(client)
+
+    def grew(name: str, **labels: str) -> float:
+        return metric_growth(before, after, name, **labels)
+
+    assert grew("http_requests_total", **ROUTE, status="200") == 2
+    assert grew("http_request_db_queries_count", **ROUTE) == 2
+    assert grew("http_request_db_queries_sum", **ROUTE) == 4
+    assert grew("http_request_db_queries_bucket", **ROUTE, le="1.0") == 0
+    assert grew("http_request_db_queries_bucket", **ROUTE, le="2.0") == 2
+
+
+def test_a_request_without_queries_is_observed_as_zero(client):
+    before = scrape_metrics(client)
+    client.get("/plain/")
+    after = scrape_metrics(client)
+
+    route = {"route": "/plain/", "method": "GET"}
+    assert metric_growth(before, after, "http_request_db_queries_bucket", **route, le="0.0") == 1
