@@ -53,21 +53,7 @@ def manage(service: str, tmp_path: Path, *args: str) -> subprocess.CompletedProc
     )
 
 
-# Services whose views spectacular cannot describe yet ("unable to guess serializer": plain
-# APIViews without a serializer_class or @extend_schema, which it leaves out). The fix is
-# in the service's views; then its entry goes.
-UNDESCRIBED = {"user_svc": "accounts/views.py: APIViews need serializer_class or @extend_schema"}
-
-
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param(name, marks=pytest.mark.xfail(reason=UNDESCRIBED[name]))
-        if name in UNDESCRIBED
-        else name
-        for name in sorted(CONTRACT)
-    ],
-)
+@pytest.fixture(scope="module", params=sorted(CONTRACT))
 def generated(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[str, subprocess.CompletedProcess[str], dict[str, Any]]:
