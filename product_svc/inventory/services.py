@@ -23,7 +23,15 @@ from django.db.models.functions import Now
 from catalog.models import Product
 from catalog.services import catalog_changed
 
-from .exceptions import InventoryBusy, OutOfStock, ReservationReleased, Shortage, UnknownProducts
+from . import metrics
+from .exceptions import (
+    InventoryBusy,
+    InventoryError,
+    OutOfStock,
+    ReservationReleased,
+    Shortage,
+    UnknownProducts,
+)
 from .models import Reservation, ReservationLine
 
 logger = logging.getLogger(__name__)
@@ -33,6 +41,14 @@ ATTEMPTS = 5
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 T = TypeVar("T")
+
+# How each refused reserve is counted in `inventory_reservations_total`.
+REFUSALS: dict[type[InventoryError], str] = {
+    OutOfStock: "short",
+    UnknownProducts: "unknown",
+    ReservationReleased: "already_released",
+    InventoryBusy: "busy",
+}
 
 
 @dataclass(frozen=True)
@@ -50,13 +66,21 @@ class ReserveOutcome:
 def reserve(*, reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:
     """Take every item's quantity or nothing. Call outside any transaction: a deadlock
     aborts the whole transaction, and only then can it be run again."""
-    return _retrying(lambda: _reserve_once(reservation_id, items))
+    try:
+        outcome = _retrying(lambda: _reserve_once(reservation_id, items))
+    except InventoryError as exc:
+        metrics.RESERVATIONS.labels(REFUSALS[type(exc)]).inc()
+        raise
+    metrics.RESERVATIONS.labels("reserved" if outcome.created else "replayed").inc()
+    return outcome
 
 
 def release(*, reservation_id: uuid.UUID) -> Reservation:
     """Give a reservation's stock back exactly once; for an id never reserved, leave a
     released tombstone so that a reserve arriving late takes nothing."""
-    return _retrying(lambda: _release_once(reservation_id))
+    outcome = _retrying(lambda: _release_once(reservation_id))
+    metrics.RELEASES.labels(outcome).inc()
+    return Reservation.objects.prefetch_related("lines").get(id=reservation_id)
 
 
 def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:
@@ -95,18 +119,20 @@ def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -
     )
 
 
-def _release_once(reservation_id: uuid.UUID) -> Reservation:
+def _release_once(reservation_id: uuid.UUID) -> str:
+    """The outcome: released, tombstone or already_released."""
     with transaction.atomic():
         # No reserved row: leave a tombstone. If that insert finds the id taken, a reserve
         # committed meanwhile or a release beat us; look again, once, to tell which.
-        if _mark_released(reservation_id) or (
-            _claim(reservation_id, Reservation.State.RELEASED) is None
-            and _mark_released(reservation_id)
-        ):
-            _give_back(reservation_id)
-            catalog_changed()
-            logger.info("stock released", extra={"reservation_id": str(reservation_id)})
-    return Reservation.objects.prefetch_related("lines").get(id=reservation_id)
+        if not _mark_released(reservation_id):
+            if _claim(reservation_id, Reservation.State.RELEASED) is not None:
+                return "tombstone"
+            if not _mark_released(reservation_id):
+                return "already_released"
+        _give_back(reservation_id)
+        catalog_changed()
+    logger.info("stock released", extra={"reservation_id": str(reservation_id)})
+    return "released"
 
 
 def _claim(reservation_id: uuid.UUID, state: Reservation.State) -> Reservation | None:
