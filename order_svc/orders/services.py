@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from orders import reservations
+from orders import metrics, reservations
 from orders.exceptions import MixedCurrencies, OutOfStock, StockUnavailable, UnknownProducts
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
 from orders.states import Actor, OrderStatus, check_move
@@ -39,16 +39,20 @@ def place_order(
     order = _create_pending(user_id, items, shipping_address, idempotency_record)
     try:
         reservation = reservations.reserve(order.id, items)
-        return confirm_order(order.id, reservation)
+        confirmed = confirm_order(order.id, reservation)
     except (StockUnavailable, MixedCurrencies) as exc:
         fail_order(order.id, note=exc.detail)
+        metrics.ORDERS_PLACED.labels("failed").inc()
         raise
     except (OutOfStock, UnknownProducts) as exc:
         # Rejected by product_svc: nothing was taken. The reservation id is still released
         # later by reconciliation, in case a retried reserve were still on its way.
         _move(order.id, OrderStatus.REJECTED, actor=Actor.SYSTEM, note=exc.detail)
         logger.info("order rejected", extra={"order": str(order.id), "reason": exc.detail})
+        metrics.ORDERS_PLACED.labels("rejected").inc()
         raise
+    metrics.ORDERS_PLACED.labels("confirmed").inc()
+    return confirmed
 
 
 @transaction.atomic
@@ -132,9 +136,12 @@ def cancel_order(
     """Cancel and give the stock back. Cancelling a cancelled order changes nothing more."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status != OrderStatus.CANCELLED:
+        cancelling = order.status != OrderStatus.CANCELLED
+        if cancelling:
             check_move(order.status, OrderStatus.CANCELLED, actor)
             _apply(order, OrderStatus.CANCELLED, actor_id=actor_id, note=note, changes=changes)
+    if cancelling:
+        metrics.ORDERS_CANCELLED.labels(str(actor.name).lower()).inc()
     return release_reservation(order)
 
 
