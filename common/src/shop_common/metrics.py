@@ -18,6 +18,7 @@ prometheus_client directly: the mode is chosen when prometheus_client is first i
 """
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -121,6 +122,9 @@ def register_collector(collector: Collector) -> None:
         REGISTRY.register(collector)
 
 
+REGEX_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
 def route_label(request: HttpRequest) -> str:
     """A bounded label: a view may name its route in `request.metrics_route`; otherwise
     the URL pattern; never the raw path."""
@@ -128,7 +132,10 @@ def route_label(request: HttpRequest) -> str:
     if named:
         return named
     match = getattr(request, "resolver_match", None)
-    return f"/{match.route}" if match is not None else "unmatched"
+    if match is None:
+        return "unmatched"
+    # DRF's routers write regular expressions: `^items/(?P<pk>[^/.]+)/$` reads `/items/<pk>/`.
+    return "/" + REGEX_GROUP.sub(r"<\1>", match.route).lstrip("^").rstrip("$")
 
 
 def method_label(request: HttpRequest) -> str:
