@@ -282,3 +282,18 @@ def test_a_chunked_body_reaches_the_service_whole(system):
 
     assert response.status_code == 201, response.text
     assert response.json()["email"] == email
+
+
+def test_links_the_services_build_name_the_gateway_not_the_service(system, staff, product):
+    slug = f"cat-{uuid.uuid4().hex[:8]}"
+    created = requests.post(
+        gateway(system, "/api/v1/categories/"),
+        json={"name": slug, "slug": slug},
+        headers=staff,
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+
+    page = requests.get(gateway(system, "/api/v1/categories/?page_size=1"), timeout=10).json()
+
+    assert urlsplit(page["next"]).netloc == urlsplit(system.url("gateway_svc")).netloc

@@ -16,6 +16,9 @@ class Service:
     # Keeps counters and cache in the `default` cache: on the in-process default cache
     # it must run as one process (with threads) so that every request sees the same one.
     needs_shared_cache: bool = False
+    # The public entry point; every other service is reached only through it (or by
+    # another service), so it believes the `X-Forwarded-*` headers the gateway sets.
+    public: bool = False
 
     @property
     def env_prefix(self) -> str:
@@ -35,7 +38,9 @@ def _port(name: str, default: int) -> int:
 SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
-        Service("gateway_svc", _port("gateway_svc", 8000), False, needs_shared_cache=True),
+        Service(
+            "gateway_svc", _port("gateway_svc", 8000), False, needs_shared_cache=True, public=True
+        ),
         Service("user_svc", _port("user_svc", 8001)),
         Service("product_svc", _port("product_svc", 8002)),
         Service("order_svc", _port("order_svc", 8003)),

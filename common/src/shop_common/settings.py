@@ -273,6 +273,10 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         # Bodies over this size are refused with 413 before anything reads them.
         # A POST to a path without its slash would be redirected and lose its body: 404.
         "APPEND_SLASH": False,
+        # Behind the gateway, links a service builds (pagination, Location) name the
+        # caller's host and scheme, which the gateway passes in X-Forwarded-Host/-Proto.
+        "USE_X_FORWARDED_HOST": not this.public,
+        "SECURE_PROXY_SSL_HEADER": None if this.public else ("HTTP_X_FORWARDED_PROTO", "https"),
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024),
         "CSRF_FAILURE_VIEW": "shop_common.errors.csrf_failure",
         "REST_FRAMEWORK": {
