@@ -1,16 +1,13 @@
 """The shapes orders come in and go out in; validation only, no calls to other services."""
 
-from collections import Counter
-
 from rest_framework import serializers
 
 from orders.models import Order, OrderLine, OrderStatusEvent
 from orders.states import OrderStatus
+from shop_common.serializers import MAX_PRODUCT_ID, reject_repeated_products
 
 MAX_LINES = 100
 MAX_QUANTITY = 100_000
-# Product ids are 64-bit in product_svc; a bigger number is bad input, not its problem.
-MAX_PRODUCT_ID = 2**63 - 1
 
 
 class ShippingAddressSerializer(serializers.Serializer):
@@ -32,14 +29,7 @@ class PlaceOrderSerializer(serializers.Serializer):
     shipping_address = ShippingAddressSerializer()
 
     def validate_items(self, items: list[dict[str, int]]) -> list[dict[str, int]]:
-        counts = Counter(item["product_id"] for item in items)
-        repeated = sorted(product_id for product_id, count in counts.items() if count > 1)
-        if repeated:
-            ids = ", ".join(map(str, repeated))
-            raise serializers.ValidationError(
-                f"Each product may appear once; repeated: {ids}. Raise its quantity instead."
-            )
-        return items
+        return reject_repeated_products(items)
 
 
 class OrderLineSerializer(serializers.ModelSerializer):

@@ -1,19 +1,19 @@
 """The internal reservations API's request and answer shapes."""
 
-from collections import Counter
 from typing import Any
 
 from rest_framework import serializers
+
+from shop_common.serializers import MAX_PRODUCT_ID, reject_repeated_products
 
 from .models import Reservation, ReservationLine
 
 MAX_ITEMS = 100
 MAX_QUANTITY = 1_000_000
-MAX_ID = 2**63 - 1  # bigint: a larger id is a 400, not a database error
 
 
 class ReserveItemSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    product_id = serializers.IntegerField(min_value=1, max_value=MAX_PRODUCT_ID)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
@@ -22,13 +22,7 @@ class ReserveSerializer(serializers.Serializer):
     items = ReserveItemSerializer(many=True, allow_empty=False, max_length=MAX_ITEMS)
 
     def validate_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        counts = Counter(item["product_id"] for item in items)
-        repeated = sorted(product_id for product_id, count in counts.items() if count > 1)
-        if repeated:
-            raise serializers.ValidationError(
-                f"Each product may be listed once; repeated: {', '.join(map(str, repeated))}."
-            )
-        return items
+        return reject_repeated_products(items)
 
 
 class ReservationLineSerializer(serializers.ModelSerializer):

@@ -1,0 +1,21 @@
+"""Request shapes more than one service reads: lines of products and quantities."""
+
+from collections import Counter
+from typing import Any
+
+from rest_framework import serializers
+
+# Product ids are 64-bit in product_svc: a larger number is bad input, not a database error.
+MAX_PRODUCT_ID = 2**63 - 1
+
+
+def reject_repeated_products(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines unchanged, or a 400 naming every product listed more than once."""
+    counts = Counter(item["product_id"] for item in items)
+    repeated = sorted(product_id for product_id, count in counts.items() if count > 1)
+    if repeated:
+        ids = ", ".join(map(str, repeated))
+        raise serializers.ValidationError(
+            f"Each product may appear once; repeated: {ids}. Raise its quantity instead."
+        )
+    return items
