@@ -30,34 +30,21 @@ def sign_for_tests(claims: dict[str, Any], *, headers: dict[str, Any] | None = N
 
 def make_access_token(user_id: int, *, is_staff: bool = False, **claims: Any) -> str:
     """A valid access token for `user_id`; keyword claims add to or override the defaults."""
-    return sign_for_tests(
-        {
-            **new_claims(
-                token_type=ACCESS,
-                audience=settings.JWT_AUDIENCE,
-                issuer=settings.JWT_ISSUER,
-                lifetime=LIFETIME,
-            ),
-            "user_id": user_id,
-            "is_staff": is_staff,
-            **claims,
-        }
+    return _make_token(
+        ACCESS, settings.JWT_AUDIENCE, {"user_id": user_id, "is_staff": is_staff, **claims}
     )
 
 
 def make_service_token(service: str) -> str:
     """A valid service token for `service`, as user_svc's service-token endpoint gives."""
-    return sign_for_tests(
-        {
-            **new_claims(
-                token_type=SERVICE,
-                audience=settings.JWT_SERVICE_AUDIENCE,
-                issuer=settings.JWT_ISSUER,
-                lifetime=LIFETIME,
-            ),
-            "sub": service,
-        }
+    return _make_token(SERVICE, settings.JWT_SERVICE_AUDIENCE, {"sub": service})
+
+
+def _make_token(token_type: str, audience: str, claims: dict[str, Any]) -> str:
+    registered = new_claims(
+        token_type=token_type, audience=audience, issuer=settings.JWT_ISSUER, lifetime=LIFETIME
     )
+    return sign_for_tests({**registered, **claims})
 
 
 def scrape_metrics(client: Client) -> list[Sample]:
