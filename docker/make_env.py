@@ -13,10 +13,14 @@ import secrets
 import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from shop_common.jwt_keys import PRIVATE_KEY_ENV, PUBLIC_KEYS_ENV, key_id, public_pem
+from shop_common.jwt_keys import (
+    PRIVATE_KEY_ENV,
+    PUBLIC_KEYS_ENV,
+    key_id,
+    load_private_key,
+    new_private_pem,
+    public_pem,
+)
 
 EMPTY = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]*)=$", re.MULTILINE)
 # Random secrets, by the end of their name; URL-safe, so a password fits in a database URL.
@@ -24,13 +28,8 @@ RANDOM_SUFFIXES = ("_SECRET_KEY", "_CLIENT_SECRET", "_PASSWORD")
 
 
 def jwt_key_pair() -> dict[str, str]:
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public_key = private_key.public_key()
+    private_pem = new_private_pem()
+    public_key = load_private_key(private_pem).public_key()
     public_keys = {key_id(public_key): public_pem(public_key)}
     return {
         PRIVATE_KEY_ENV: '"{}"'.format(private_pem.replace("\n", "\\n")),

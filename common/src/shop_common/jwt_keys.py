@@ -48,7 +48,7 @@ def private_key_pem(*, key_dir: Path, debug: bool) -> str:
         env_name=PRIVATE_KEY_ENV,
         path=key_dir / LOCAL_PRIVATE_KEY_FILE,
         debug=debug,
-        generate=_new_private_pem,
+        generate=new_private_pem,
     )
 
 
@@ -157,7 +157,8 @@ def jwks(public_keys: Mapping[str, str]) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def _new_private_pem() -> str:
+def new_private_pem() -> str:
+    """A fresh 2048-bit RSA private key in PEM (PKCS#8), as `JWT_PRIVATE_KEY` holds it."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(
         serialization.Encoding.PEM,
