@@ -12,17 +12,6 @@ globals().update(
     )
 )
 
-# The gateway serves no static files and no sessions: a lean request path.
-MIDDLEWARE = [
-    "shop_common.request_id.RequestIDMiddleware",
-    "shop_common.log.RequestLogMiddleware",
-    "shop_common.metrics.MetricsMiddleware",
-    "shop_common.errors.JSONErrorMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-]
-# Every path is the catch-all's; redirecting `/x` to `/x/` would leak past the route table.
-APPEND_SLASH = False
-
 # The route table: the longest matching prefix wins; anything unmatched is a JSON 404.
 # auth: "none", "optional" (a token, if sent, must be valid), "required", "staff_writes"
 # (reads as "optional", writes by staff only). cache_ttl: seconds, 0 for off (only

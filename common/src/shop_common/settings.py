@@ -40,6 +40,54 @@ DJANGO_APPS = [
 ]
 
 
+# What every request passes through: its id, its log line, its metrics, the JSON errors.
+EDGE_MIDDLEWARE = [
+    "shop_common.request_id.RequestIDMiddleware",
+    "shop_common.log.RequestLogMiddleware",
+    "shop_common.metrics.MetricsMiddleware",
+    "shop_common.errors.JSONErrorMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+]
+# What a service with a database adds for its admin: static files, sessions, users.
+ADMIN_MIDDLEWARE = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+def middleware(service: Service) -> list[str]:
+    """The gateway, with no database, keeps only the edge: every middleware is on its
+    hot path. Services with a database count their queries and serve their admin."""
+    if not service.has_database:
+        return EDGE_MIDDLEWARE
+    query_counter = EDGE_MIDDLEWARE.index("shop_common.metrics.MetricsMiddleware") + 1
+    return [
+        *EDGE_MIDDLEWARE[:query_counter],
+        "shop_common.metrics.DatabaseQueriesMiddleware",
+        *EDGE_MIDDLEWARE[query_counter:],
+        *ADMIN_MIDDLEWARE,
+    ]
+
+
 def var_dir(base_dir: Path) -> Path:
     """The ignored folder for local databases, caches and generated secrets."""
     return Path(os.environ.get("SHOP_VAR_DIR", base_dir.parent / ".var")).resolve()
@@ -203,25 +251,6 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
     service = this.name
     debug = env.bool("DEBUG", default=True)
     secrets_dir = var_dir(base_dir) / "secrets"
-    # The gateway has no database, so no sessions, users or admin.
-    sessions_and_users = [
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-    ]
-    middleware = [
-        "shop_common.request_id.RequestIDMiddleware",
-        "shop_common.log.RequestLogMiddleware",
-        "shop_common.metrics.MetricsMiddleware",
-        *(["shop_common.metrics.DatabaseQueriesMiddleware"] if this.has_database else []),
-        "shop_common.errors.JSONErrorMiddleware",
-        "django.middleware.security.SecurityMiddleware",
-        "whitenoise.middleware.WhiteNoiseMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        *(sessions_and_users if this.has_database else []),
-        "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    ]
     installed_apps = DJANGO_APPS if this.has_database else ["django.contrib.staticfiles"]
     return {
         "SERVICE_NAME": service,
@@ -240,23 +269,10 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
             "shop_common",
             *apps,
         ],
-        "MIDDLEWARE": middleware,
+        "MIDDLEWARE": middleware(this),
         "ROOT_URLCONF": f"{service}.urls",
         "WSGI_APPLICATION": f"{service}.wsgi.application",
-        "TEMPLATES": [
-            {
-                "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [],
-                "APP_DIRS": True,
-                "OPTIONS": {
-                    "context_processors": [
-                        "django.template.context_processors.request",
-                        "django.contrib.auth.context_processors.auth",
-                        "django.contrib.messages.context_processors.messages",
-                    ]
-                },
-            }
-        ],
+        "TEMPLATES": TEMPLATES,
         "DATABASES": (
             {"default": database_settings(service=this, base_dir=base_dir)}
             if this.has_database
@@ -270,13 +286,13 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         "USE_TZ": True,
         "STATIC_URL": "static/",
         "STATIC_ROOT": static_root(base_dir=base_dir, service=service),
-        # Bodies over this size are refused with 413 before anything reads them.
         # A POST to a path without its slash would be redirected and lose its body: 404.
         "APPEND_SLASH": False,
         # Behind the gateway, links a service builds (pagination, Location) name the
         # caller's host and scheme, which the gateway passes in X-Forwarded-Host/-Proto.
         "USE_X_FORWARDED_HOST": not this.public,
         "SECURE_PROXY_SSL_HEADER": None if this.public else ("HTTP_X_FORWARDED_PROTO", "https"),
+        # Bodies over this size are refused with 413 before anything reads them.
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024),
         "CSRF_FAILURE_VIEW": "shop_common.errors.csrf_failure",
         "REST_FRAMEWORK": {
