@@ -79,8 +79,11 @@ def client_address(request: HttpRequest) -> str:
     return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
-def login_email(body: bytes) -> str | None:
-    """The email of a JSON login body (django-ratelimit's "post:email" sees only forms)."""
+def login_email(route: Route, body: bytes) -> str | None:
+    """The email of a JSON login body on a route that counts failed logins, else None
+    (django-ratelimit's "post:email" sees only forms). Parsed once per request."""
+    if "login" not in route.limits:
+        return None
     try:
         data = json.loads(body or b"null")
     except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
@@ -135,7 +138,7 @@ def check(
     request: HttpRequest,
     route: Route,
     caller: Caller,
-    body: bytes,
+    email: str | None,
     reads: Sequence[tuple[str, str]] = (),
 ) -> tuple[Usage | None, bool, list[Any]]:
     """Count this request (and read `reads` for the cache on the way): the usage to show
@@ -146,7 +149,6 @@ def check(
         refused = shown is not None and shown.count > shown.limit
     else:
         found = shared_cache.get_across("cache", reads)
-    email = login_email(body) if "login" in route.limits else None
     if email and not refused:
         login = usage(request, "login", f"email:{email}", increment=False)
         if login is not None and (shown is None or login.remaining <= shown.remaining):
@@ -154,11 +156,8 @@ def check(
     return shown, refused, found
 
 
-def after_response(
-    request: HttpRequest, route: Route, response: HttpResponse, body: bytes
-) -> Usage | None:
+def after_response(request: HttpRequest, response: HttpResponse, email: str | None) -> Usage | None:
     """Count a failed login (401 from user_svc) against its email; its usage, if counted."""
-    if "login" not in route.limits or response.status_code != 401:
+    if email is None or response.status_code != 401:
         return None
-    email = login_email(body)
-    return usage(request, "login", f"email:{email}", increment=True) if email else None
+    return usage(request, "login", f"email:{email}", increment=True)

@@ -25,12 +25,13 @@ def gateway(request: HttpRequest) -> HttpResponse:
     usage = None
     try:
         body = proxy.read_body(request)
-        usage, refused, cached = limits.check(request, route, caller, body, cache_keys)
+        email = limits.login_email(route, body)
+        usage, refused, cached = limits.check(request, route, caller, email, cache_keys)
         if refused:
             raise usage.refusal()
         found = cache.lookup(cache_keys, cached) if cache_keys else None
         response = answer(request, route, refusal, body, found)
-        usage = limits.after_response(request, route, response, body) or usage
+        usage = limits.after_response(request, response, email) or usage
     except GatewayError as error:
         response = error.response()
     if usage is not None:
