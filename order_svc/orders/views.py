@@ -34,9 +34,9 @@ from orders.serializers import (
     StatusChangeSerializer,
 )
 from orders.states import Actor
+from shop_common.client import IDEMPOTENCY_HEADER
 from shop_common.permissions import IsStaff
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 ERRORS: dict[type[OrderError], tuple[int, dict[str, str]]] = {
     InvalidIdempotencyKey: (status.HTTP_400_BAD_REQUEST, {}),
     UnknownProducts: (status.HTTP_400_BAD_REQUEST, {}),
