@@ -38,6 +38,13 @@ class Permit:
     failures: int = 0
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """No call now: try again in `wait` seconds (at least 1)."""
+
+    wait: int
+
+
 class Breaker:
     def __init__(self, service: str, instance: str) -> None:
         self.service = service
@@ -51,8 +58,9 @@ class Breaker:
     def _call(self, action: Callable[[], T], fallback: T) -> T:
         return shared_cache.call("breaker", action, fallback)
 
-    def permit(self) -> Permit | None:
-        """Leave to call now, or None while open."""
+    def permit(self) -> Permit | Refusal:
+        """Leave to call now, or, while open, how long until the next try (known from the
+        same read, so a refusal costs no second round trip)."""
         if time.monotonic() < self._quiet_until:
             return Permit()
         cache = shared_cache.cache
@@ -64,18 +72,14 @@ class Breaker:
             if not failures:
                 self._quiet_until = time.monotonic() + QUIET_SECONDS
             return Permit(failures=failures)
-        if time.time() < open_until:
-            return None
+        wait = open_until - time.time()
+        if wait > 0:
+            return Refusal(math.ceil(wait))
         lease = settings.GATEWAY_BREAKER["cooldown"]
         if self._call(lambda: cache.add(self.probe_key, 1, timeout=lease), True):
             self._changed("half-open", failures)
             return Permit(probe=True, failures=failures)
-        return None
-
-    def retry_after(self) -> int:
-        """Seconds until a call may be tried again (at least 1)."""
-        open_until = self._call(lambda: shared_cache.cache.get(self.open_key), None) or 0
-        return max(1, math.ceil(open_until - time.time()))
+        return Refusal(1)  # another worker's probe is under way
 
     def succeeded(self, permit: Permit) -> None:
         if permit.probe or permit.failures:

@@ -92,13 +92,15 @@ class Upstream:
         """The next instance whose breaker lets a call through, or a 503 at once."""
         start = next(self._turn)
         count = len(self.instances)
+        waits = []
         for offset in range(count):
             instance = self.instances[(start + offset) % count]
             permit = instance.breaker.permit()
-            if permit is not None:
+            if isinstance(permit, Permit):
                 return instance, permit
+            waits.append(permit.wait)
         metrics.BREAKER_REJECTIONS.labels(self.service).inc()
-        wait = min(instance.breaker.retry_after() for instance in self.instances)
+        wait = min(waits)
         raise GatewayError(
             503,
             f"{self.service} is unavailable; try again in {wait} seconds.",
