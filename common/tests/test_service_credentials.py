@@ -170,3 +170,20 @@ def test_without_debug_user_svc_needs_client_secrets(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="SERVICE_CLIENT_SECRETS"):
         registered_client_secrets(debug=False)
+
+
+def test_renewals_reuse_the_default_client_and_its_connections(monkeypatch):
+    made = []
+
+    def service_client(service: str, base_url: str) -> FakeUserService:
+        made.append(FakeUserService(body={"access": "short", "expires_in": 0}))
+        return made[-1]
+
+    monkeypatch.setattr("shop_common.service_credentials.ServiceClient", service_client)
+    credential = ServiceCredential("order_svc", client_secret="s3cret")
+
+    credential.token()
+    credential.token()
+
+    assert len(made) == 1
+    assert len(made[0].calls) == 2

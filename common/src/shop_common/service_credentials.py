@@ -120,7 +120,10 @@ class ServiceCredential:
             self._token = None
 
     def _fetch(self) -> tuple[str, float]:
-        client = self._client or ServiceClient(ISSUER, SERVICES[ISSUER].url)
+        if self._client is None:
+            # Made on first use and kept: each renewal reuses its pooled connection.
+            self._client = ServiceClient(ISSUER, SERVICES[ISSUER].url)
+        client = self._client
         secret = self._client_secret or own_client_secret(self.client_id)
         response = client.request(
             "POST", TOKEN_PATH, json={"client_id": self.client_id, "client_secret": secret}
