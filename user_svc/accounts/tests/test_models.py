@@ -6,7 +6,7 @@ from django.db import IntegrityError
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
-from accounts.services import register_user
+from accounts.services import register_user, update_profile
 from accounts.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,18 @@ def test_registering_a_taken_email_past_the_serializer_is_still_a_field_error():
         register_user(email="Ada@Example.com", password=PASSWORD)
 
     assert refused.value.detail == {"email": ["A user with this email already exists."]}
+
+
+def test_changing_to_a_taken_email_past_the_serializer_is_still_a_field_error():
+    UserFactory(email="ada@example.com")
+    grace = UserFactory(email="grace@example.com")
+
+    with pytest.raises(ValidationError) as refused:
+        update_profile(user=grace, email="ADA@example.com")
+
+    assert refused.value.detail == {"email": ["A user with this email already exists."]}
+    grace.refresh_from_db()
+    assert grace.email == "grace@example.com"
 
 
 def test_the_natural_key_lookup_ignores_letter_case_and_spaces():
