@@ -86,15 +86,17 @@ def upstream_headers(request: HttpRequest) -> dict[str, str | None]:
 
 def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
     """Call the route's service and return its answer; a JSON 503/504 when none came."""
-    instance, permit = upstream(route.service).choose()
+    # Built before a breaker permit is taken: a bad Host (400) must not hold a probe.
+    headers = upstream_headers(request)
     path = escape_uri_path(request.path)
     query = request.META.get("QUERY_STRING", "")
+    instance, permit = upstream(route.service).choose()
     started = time.perf_counter()
     try:
         answer = instance.client(route.retry).request(
             request.method,
             f"{path}?{query}" if query else path,
-            headers=upstream_headers(request),
+            headers=headers,
             data=body or None,
             timeout=route.timeout,
             stream=True,

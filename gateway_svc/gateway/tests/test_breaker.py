@@ -75,3 +75,18 @@ def test_instances_are_taken_in_turn_skipping_one_whose_breaker_is_open(client, 
     assert len(good.received) + len(other.received) == 9
     assert len(good.received) >= 4
     assert len(other.received) >= 4
+
+
+def test_a_bad_host_is_a_json_400_that_takes_no_probe_from_the_next_caller(client, services):
+    users = services["user_svc"]
+    users.script(Reply(503), Reply(503), Reply(503))
+    for _ in range(3):
+        client.get(READ)
+    time.sleep(1.1)
+
+    bad_host = client.get(READ, HTTP_HOST="bad..host")
+
+    assert bad_host.status_code == 400
+    assert bad_host.json()["detail"]
+    assert len(users.received) == 3
+    assert client.get(READ).status_code == 200  # the probe is still there to take
