@@ -45,9 +45,7 @@ class Route:
         return (self.connect_timeout, self.read_timeout)
 
     def needs_user(self, method: str) -> bool:
-        return self.auth == "required" or (
-            self.auth == "staff_writes" and method not in SAFE_METHODS
-        )
+        return self.auth == "required" or self.needs_staff(method)
 
     def needs_staff(self, method: str) -> bool:
         return self.auth == "staff_writes" and method not in SAFE_METHODS
