@@ -5,7 +5,8 @@ from shop_common.metrics import Counter, Histogram
 
 UPSTREAM_CALLS = Counter(
     "gateway_upstream_calls_total",
-    "Calls to services (after retries), by service and outcome: the status, or error/timeout.",
+    "Calls to services (after retries), by service and outcome: the status, unavailable, "
+    "or timeout.",
     ["service", "outcome"],
 )
 UPSTREAM_LATENCY = Histogram(
@@ -29,7 +30,8 @@ BREAKER_REJECTIONS = Counter(
 )
 CACHE_LOOKUPS = Counter(
     "gateway_cache_lookups_total",
-    "Answers on cacheable routes, by result: hit, miss, or bypass (signed in, no-cache).",
+    "Anonymous GETs on cacheable routes, by result: hit, miss, refresh (the client's no-cache), "
+    "or bypass (catalog version unknown while Redis fails).",
     ["route", "result"],
 )
 RATE_LIMITED = Counter("gateway_rate_limited_total", "Requests answered 429, by limit.", ["limit"])
