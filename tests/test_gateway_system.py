@@ -4,7 +4,6 @@ a service down, Redis down, oversized bodies."""
 
 import http.client
 import re
-import socket
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -12,17 +11,13 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from harness import free_port
+
 PASSWORD = "a-long-enough-pass-phrase-1"
 
 
 def gateway(system, path: str) -> str:
     return f"{system.url('gateway_svc')}{path}"
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_python(system, service: str, code: str) -> None:
@@ -221,7 +216,7 @@ def test_a_service_down_is_a_quick_json_503_and_back_when_it_returns(system):
 def test_with_redis_down_the_gateway_serves_and_says_so(system):
     system.stop("gateway_svc")
     try:
-        system.start("gateway_svc", REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+        system.start("gateway_svc", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
         served = requests.get(gateway(system, "/api/v1/categories/"), timeout=10)
         ready = requests.get(gateway(system, "/readyz"), timeout=10)
     finally:
