@@ -115,6 +115,17 @@ def test_a_post_with_an_idempotency_key_is_retried(server):
     assert len(server.seen) == 2
 
 
+def test_the_idempotency_key_counts_in_any_letter_case(server):
+    server.script = [Answer(503), Answer(201)]
+
+    response = make_client(server.url).request(
+        "POST", "/orders", json={"a": 1}, headers={"idempotency-key": "k-2"}
+    )
+
+    assert response.status_code == 201
+    assert len(server.seen) == 2
+
+
 def test_a_client_error_is_not_retried(server):
     server.script = [Answer(400)]
 

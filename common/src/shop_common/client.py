@@ -14,6 +14,7 @@ from typing import Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
@@ -159,7 +160,8 @@ class ServiceClient:
         A final 5xx answer is returned, not raised: the caller decides what it means.
         """
         method = method.upper()
-        headers = dict(headers or {})
+        # Header names are case-insensitive: an `idempotency-key` makes a POST retryable too.
+        headers = CaseInsensitiveDict(headers or {})
         request_id = current_request_id()
         if request_id:
             headers.setdefault(REQUEST_ID_HEADER, request_id)
