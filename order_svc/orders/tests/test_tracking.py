@@ -181,3 +181,15 @@ def test_a_page_of_orders_costs_four_queries_however_long(
 
     with django_assert_num_queries(4):
         assert customer.get("/api/v1/orders/").json()["count"] == orders
+
+
+def test_a_move_reads_lines_and_history_once(order, staff, django_assert_num_queries):
+    # Visibility check, then in a savepoint: lock, update, history row; then the answer's
+    # lines and history.
+    with django_assert_num_queries(8):
+        assert move(staff, order["id"], "paid").status_code == 200
+
+
+def test_reading_one_order_costs_three_queries(order, customer, django_assert_num_queries):
+    with django_assert_num_queries(3):
+        assert customer.get(f"/api/v1/orders/{order['id']}/").status_code == 200
