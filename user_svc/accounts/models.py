@@ -14,6 +14,12 @@ EMAIL_TAKEN = "A user with this email already exists."
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """Django's normalisation (the domain in lower case), without surrounding spaces:
+        Django strips them only from an address that has an `@`."""
+        return super().normalize_email((email or "").strip())
+
     def with_email(self, email: str) -> models.QuerySet["User"]:
         """Users whose email matches in any letter case (served by the Lower(email) index)."""
         return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
@@ -35,7 +41,7 @@ class UserManager(BaseUserManager["User"]):
     def _create_user(self, email: str, password: str | None, **fields: object) -> "User":
         if not email:
             raise ValueError("Users need an email address.")
-        user = self.model(email=self.normalize_email(email.strip()), **fields)
+        user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -81,7 +87,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = type(self).objects.normalize_email(self.email.strip())
+        self.email = type(self).objects.normalize_email(self.email)
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -49,7 +49,7 @@ class EmailMixin:
     """Normalises the email and refuses one another user has, in any letter case."""
 
     def validate_email(self, value: str) -> str:
-        value = User.objects.normalize_email(value.strip())
+        value = User.objects.normalize_email(value)
         others = User.objects.with_email(value)
         instance = getattr(self, "instance", None)
         if instance is not None:

@@ -64,7 +64,7 @@ def register_user(*, email: str, password: str, first_name: str = "", last_name:
 def update_profile(*, user: User, **changes: str) -> User:
     """Change the user's own profile fields; a new email has to be verified again."""
     if "email" in changes:
-        changes["email"] = User.objects.normalize_email(changes["email"].strip())
+        changes["email"] = User.objects.normalize_email(changes["email"])
         if changes["email"].lower() != user.email.lower():
             changes["email_verified"] = False
     for name, value in changes.items():
