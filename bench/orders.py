@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import requests  # noqa: E402
-from test_orders_support import Shop, order_body  # noqa: E402
+from test_orders_support import Shop  # noqa: E402
 
 from harness import System  # noqa: E402
 
@@ -66,7 +66,7 @@ def customer_loop(
             chosen.append(rng.choice(products["hot"]))
         items = [(product_id, rng.randint(1, 3)) for product_id in chosen]
         started = time.monotonic()
-        response = customer.post(shop.orders(), json=order_body(*items), timeout=30)
+        response = shop.place(customer, *items)
         out.add(response.status_code, time.monotonic() - started)
 
 
