@@ -114,7 +114,7 @@ class Child:
             self.process.wait()
 
 
-def gunicorn_child(service: Service, colour: str) -> Child:
+def gunicorn_child(service: Service) -> Child:
     env = dict(os.environ)
     env["BIND"] = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{service.port}"
     if service.needs_shared_cache and not os.environ.get("REDIS_URL"):
@@ -126,7 +126,6 @@ def gunicorn_child(service: Service, colour: str) -> Child:
         argv=[*argv, f"{service.name}.wsgi:application"],
         cwd=service_dir(service),
         env=env,
-        colour=colour,
     )
 
 
@@ -176,7 +175,7 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     services = [SERVICES[options.service]] if options.service else list(SERVICES.values())
     if options.command == "run":
-        children = [gunicorn_child(service, "") for service in services]
+        children = [gunicorn_child(service) for service in services]
         if SERVICES["order_svc"] in services:
             children.append(reconcile_child())
         return supervise(children)
