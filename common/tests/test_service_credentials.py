@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -73,6 +74,28 @@ def test_a_token_close_to_expiry_is_renewed():
     credential.token()
 
     assert len(user_svc.calls) == 2
+
+
+def test_a_failed_renewal_keeps_the_token_while_it_is_still_valid(monkeypatch):
+    user_svc = FakeUserService(body={"access": "token-1", "expires_in": 60})
+    credential = ServiceCredential("order_svc", client_secret="s3cret", client=user_svc)
+    credential.token()
+    user_svc.status, user_svc.body = 503, {"detail": "down"}
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + 45)  # in the renewal window
+
+    assert credential.token() == "token-1"
+    assert len(user_svc.calls) == 2
+
+
+def test_a_failed_renewal_of_an_expired_token_raises():
+    user_svc = FakeUserService(body={"access": "token-1", "expires_in": 0})
+    credential = ServiceCredential("order_svc", client_secret="s3cret", client=user_svc)
+    credential.token()
+    user_svc.status, user_svc.body = 503, {"detail": "down"}
+
+    with pytest.raises(ServiceCredentialError):
+        credential.token()
 
 
 def test_invalidate_makes_the_next_call_fetch_a_new_token():

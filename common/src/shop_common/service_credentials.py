@@ -12,6 +12,7 @@ once into `<var_dir>/secrets/`, where user_svc reads the same file.
 """
 
 import json
+import logging
 import os
 import threading
 import time
@@ -23,13 +24,14 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from shop_common.client import ServiceClient
+from shop_common.client import ServiceClient, UpstreamError
 from shop_common.local_secrets import local_secret
 from shop_common.services import SERVICES
 from shop_common.settings import var_dir
 
 CLIENT_SECRET_ENV = "SERVICE_CLIENT_SECRET"
 CLIENT_SECRETS_ENV = "SERVICE_CLIENT_SECRETS"
+logger = logging.getLogger(__name__)
 TOKEN_PATH = "/internal/v1/service-token/"
 ISSUER = "user_svc"
 
@@ -101,6 +103,7 @@ class ServiceCredential:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._renew_at = 0.0
+        self._expires_at = 0.0
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token()}"}
@@ -108,11 +111,24 @@ class ServiceCredential:
     def token(self) -> str:
         with self._lock:
             if self._token is None or time.monotonic() >= self._renew_at:
-                asked_at = time.monotonic()
-                self._token, lifetime = self._fetch()
-                # Renew early enough that a call started just before expiry still passes.
-                self._renew_at = asked_at + max(lifetime - self.renew_before, lifetime / 2)
+                self._renew()
             return self._token
+
+    def _renew(self) -> None:
+        asked_at = time.monotonic()
+        try:
+            token, lifetime = self._fetch()
+        except (UpstreamError, ServiceCredentialError):
+            # user_svc unreachable during the renewal window: the token in hand still
+            # passes until it expires, so a short outage of user_svc stops nothing.
+            if self._token is None or asked_at >= self._expires_at:
+                raise
+            logger.warning("service token renewal failed; using the current one", exc_info=True)
+            return
+        self._token = token
+        self._expires_at = asked_at + lifetime
+        # Renew early enough that a call started just before expiry still passes.
+        self._renew_at = asked_at + max(lifetime - self.renew_before, lifetime / 2)
 
     def invalidate(self) -> None:
         """Forget the token (e.g. after a 401 from a service: keys may have rotated)."""
