@@ -143,12 +143,16 @@ def reserve(order_id: uuid.UUID, items: list[dict[str, int]]) -> Reservation:
     status = response.status_code
     if status in (200, 201):
         return _parse(response, "reserve")
-    if status == 409 and isinstance(answer.get("short"), list):
-        raise OutOfStock(answer["short"])
-    if status == 400 and isinstance(answer.get("unknown_products"), list):
-        raise _unknown_products(answer, items)
     if status == 410:
         raise ReservationReleased()
+    # A refusal that names no product is as unusable as any other unexpected answer.
+    try:
+        if status == 409 and isinstance(answer.get("short"), list):
+            raise OutOfStock(answer["short"])
+        if status == 400 and isinstance(answer.get("unknown_products"), list):
+            raise _unknown_products(answer, items)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _unexpected(response, "reserve") from exc
     raise _unexpected(response, "reserve")
 
 

@@ -173,6 +173,27 @@ def test_an_error_answer_from_product_svc_fails_the_order_and_releases_it(place,
     assert Order.objects.get().status == OrderStatus.FAILED
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        (409, {"detail": "Short.", "short": [{"id": 1}]}),
+        (409, {"detail": "Short.", "short": ["1"]}),
+        (400, {"detail": "Unknown.", "unknown_products": ["one"]}),
+    ],
+    ids=["short-without-product-id", "short-not-objects", "unknown-not-ids"],
+)
+def test_a_refusal_product_svc_garbled_fails_the_order_with_a_json_503(
+    place, product_svc, monkeypatch, refusal
+):
+    monkeypatch.setattr(product_svc, "answer", lambda *args: refusal)
+
+    response = place((1, 1))
+
+    assert response.status_code == 503
+    assert response.json()["detail"]
+    assert Order.objects.get().status == OrderStatus.FAILED
+
+
 def test_a_lost_answer_is_retried_under_the_same_id_and_takes_stock_once(place, product_svc):
     product_svc.mode = "drop-answer-once"
 
