@@ -19,6 +19,8 @@ from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from conftest import bearer_client
 from inventory.models import Reservation
+from inventory.tests.test_internal_api import URL, body
+from inventory.tests.test_services import stock_of
 
 T = TypeVar("T")
 
@@ -54,15 +56,8 @@ def service_token() -> str:
 
 
 def reserve_call(token: str, reservation_id: uuid.UUID, lines: list[tuple[int, int]]):
-    body = {
-        "reservation_id": str(reservation_id),
-        "items": [{"product_id": pid, "quantity": qty} for pid, qty in lines],
-    }
-    return lambda: bearer_client(token).post("/internal/v1/reservations/", body, format="json")
-
-
-def stock_of(*products: Product) -> list[int]:
-    return [Product.objects.get(pk=product.pk).stock for product in products]
+    request = body(*lines, reservation_id=reservation_id)
+    return lambda: bearer_client(token).post(URL, request, format="json")
 
 
 def test_threads_racing_for_the_last_units_in_both_orders_never_oversell(service_token):
@@ -99,7 +94,7 @@ def test_concurrent_releases_give_stock_back_exactly_once(service_token):
     kettle = ProductFactory(stock=10)
     reservation_id = uuid.uuid4()
     assert reserve_call(service_token, reservation_id, [(kettle.pk, 4)])().status_code == 201
-    url = f"/internal/v1/reservations/{reservation_id}/release/"
+    url = f"{URL}{reservation_id}/release/"
 
     responses = race([lambda: bearer_client(service_token).post(url)] * 20)
 
@@ -112,10 +107,7 @@ def test_a_reserve_racing_a_release_of_the_same_id_never_keeps_stock(service_tok
     ids = [uuid.uuid4() for _ in range(10)]
     reserves = [reserve_call(service_token, rid, [(kettle.pk, 1)]) for rid in ids]
     releases = [
-        lambda rid=rid: bearer_client(service_token).post(
-            f"/internal/v1/reservations/{rid}/release/"
-        )
-        for rid in ids
+        lambda rid=rid: bearer_client(service_token).post(f"{URL}{rid}/release/") for rid in ids
     ]
 
     responses = race(reserves + releases)
