@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TypeVar
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -84,6 +85,7 @@ def release(*, reservation_id: uuid.UUID) -> Reservation:
 
 
 def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:
+    items = sorted(items, key=attrgetter("product_id"))  # the fixed lock order
     with transaction.atomic():
         reservation = _claim(reservation_id, Reservation.State.RESERVED)
         if reservation is None:
@@ -91,7 +93,7 @@ def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -
             if reservation.state == Reservation.State.RELEASED:
                 raise ReservationReleased(reservation_id)
             return ReserveOutcome(reservation, created=False)
-        short = [item for item in sorted(items, key=_by_product) if not _take(item)]
+        short = [item for item in items if not _take(item)]
         # Read after the updates: the rows we changed are locked, so this is what we took.
         products = Product.objects.in_bulk([item.product_id for item in items])
         unknown = sorted(
@@ -106,8 +108,7 @@ def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -
                 [Shortage(i.product_id, i.quantity, products[i.product_id].stock) for i in short]
             )
         ReservationLine.objects.bulk_create(
-            _line(reservation, products[item.product_id], item.quantity)
-            for item in sorted(items, key=_by_product)
+            _line(reservation, products[item.product_id], item.quantity) for item in items
         )
         catalog_changed()
     logger.info(
@@ -177,10 +178,6 @@ def _line(reservation: Reservation, product: Product, quantity: int) -> Reservat
         currency=product.currency,
         quantity=quantity,
     )
-
-
-def _by_product(item: ReservationItem) -> int:
-    return item.product_id
 
 
 def _retrying(operation: Callable[[], T]) -> T:
