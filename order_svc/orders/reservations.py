@@ -16,7 +16,7 @@ import requests
 from django.conf import settings
 
 from orders.exceptions import OutOfStock, StockUnavailable, UnknownProducts
-from shop_common.client import IDEMPOTENCY_HEADER, ServiceClient, UpstreamError
+from shop_common.client import IDEMPOTENCY_HEADER, ServiceClient, UpstreamError, json_object
 from shop_common.service_credentials import ServiceCredential, ServiceCredentialError
 from shop_common.services import SERVICES
 
@@ -139,7 +139,7 @@ def reserve(order_id: uuid.UUID, items: list[dict[str, int]]) -> Reservation:
     """Take the stock for every line, or raise (`OutOfStock`, `UnknownProducts`, ...)."""
     body = {"reservation_id": str(order_id), "items": items}
     response = _call("POST", RESERVATIONS, key=order_id, json=body)
-    answer = _json(response)
+    answer = json_object(response)
     status = response.status_code
     if status in (200, 201):
         return _parse(response, "reserve")
@@ -171,12 +171,3 @@ def find_reservation(order_id: uuid.UUID) -> Reservation | None:
     if response.status_code != 200:
         raise _unexpected(response, "find")
     return _parse(response, "find")
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    """The body as a dict, or an empty one when it is not a JSON object."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

@@ -179,3 +179,12 @@ class ServiceClient:
             if isinstance(getattr(cause, "reason", None), ReadTimeoutError):
                 raise UpstreamTimeout(self.service, "timed out") from exc
             raise UpstreamUnavailable(self.service, type(exc).__name__) from exc
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """A service's answer as a dict, or an empty one when it is not a JSON object."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -17,14 +17,12 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import environ
-import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from shop_common.client import ServiceClient, UpstreamError
+from shop_common.client import ServiceClient, UpstreamError, json_object
 from shop_common.local_secrets import local_secret
 from shop_common.services import SERVICES
 from shop_common.settings import var_dir
@@ -144,7 +142,7 @@ class ServiceCredential:
         response = client.request(
             "POST", TOKEN_PATH, json={"client_id": self.client_id, "client_secret": secret}
         )
-        body = _json_object(response)
+        body = json_object(response)
         if response.status_code != 200:
             raise ServiceCredentialError(
                 f"{ISSUER} refused a service token to {self.client_id!r}: "
@@ -154,11 +152,3 @@ class ServiceCredential:
         if not isinstance(access, str) or not isinstance(expires_in, int | float):
             raise ServiceCredentialError(f"{ISSUER} answered without 'access' and 'expires_in'")
         return access, float(expires_in)
-
-
-def _json_object(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
