@@ -3,8 +3,9 @@
     cp .env.example .env && .venv/bin/python docker/make_env.py [PATH]
 
 Only empty values are filled, so running it again changes nothing: rotating a secret is a
-deliberate edit (README, "Rotating the JWT keys"). Values are written in compose's .env
-syntax: the PEM key in double quotes with `\\n` escapes, the JSON in single quotes.
+deliberate edit (docs/deploying.md, "Rotating the JWT keys"). Values are written in
+compose's .env syntax: the PEM key in double quotes with `\\n` escapes, the JSON in
+single quotes.
 """
 
 import json
