@@ -1,5 +1,7 @@
 """Every error is JSON with a `detail`; bad input is a 4xx, never a 500 or an HTML page."""
 
+import logging
+
 import pytest
 
 
@@ -94,3 +96,56 @@ def test_a_bug_is_a_json_500_without_the_traceback(client):
 
 def test_a_disallowed_host_is_a_json_400(client):
     assert_json_error(client.get("/plain/", HTTP_HOST="evil.example"), 400)
+
+
+def test_a_domain_error_answers_with_its_status_detail_extra_fields_and_retry_after(client):
+    response = client.post("/api/cheese/")
+
+    body = assert_json_error(response, 409)
+    assert body == {"detail": "Out of brie, comte.", "cheeses": ["brie", "comte"]}
+    assert response["Retry-After"] == "3"
+
+
+def test_a_domain_error_without_its_own_detail_says_the_default_one(client):
+    response = client.post("/api/refuse/")
+
+    assert assert_json_error(response, 400) == {"detail": "The request could not be carried out."}
+    assert not response.has_header("Retry-After")
+
+
+def test_a_plain_view_answers_a_domain_error_exactly_as_a_drf_view_does(client):
+    plain = client.get("/plain/cheese/")
+    drf = client.post("/api/cheese/")
+
+    assert (plain.status_code, plain.json(), plain["Retry-After"]) == (
+        drf.status_code,
+        drf.json(),
+        drf["Retry-After"],
+    )
+    assert plain["Content-Type"] == drf["Content-Type"]
+
+
+def test_the_request_log_names_the_domain_error_by_its_code(client, caplog):
+    with caplog.at_level(logging.INFO, logger="shop.request"):
+        client.post("/api/cheese/")
+
+    [record] = [r for r in caplog.records if r.name == "shop.request"]
+    assert (record.status, record.error_code) == (409, "out_of_cheese")
+
+
+def test_invalid_fields_answer_like_a_serializer_naming_each_field(client):
+    response = client.post("/api/taken-name/")
+
+    assert assert_json_error(response, 400) == {
+        "detail": "name: This name is taken.",
+        "errors": {"name": ["This name is taken."]},
+    }
+
+
+def test_a_model_rule_broken_in_a_view_is_a_400_naming_the_field(client):
+    response = client.post("/api/model-rule/")
+
+    assert assert_json_error(response, 400) == {
+        "detail": "parent: A category can't be its own parent.",
+        "errors": {"parent": ["A category can't be its own parent."]},
+    }

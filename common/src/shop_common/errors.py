@@ -1,19 +1,25 @@
 """One JSON shape for every error: `{"detail": "..."}`, plus `errors` per field for 400s.
 
-DRF views answer through `exception_handler`; everything else (Django's own 404, 405,
-500 and 400 pages, CSRF failures, oversized bodies) is turned into the same shape by
-`JSONErrorMiddleware`, whatever `DEBUG` says. Only the HTML admin keeps its pages.
+A business rule that refuses raises a `DomainError` (each service subclasses it with its
+own status and code), and `error_response` is the one place any error becomes an answer.
+DRF views reach it through `exception_handler`; plain Django views (the gateway) call
+`domain_error_response`; everything else (Django's own 404, 405, 500 and 400 pages, CSRF
+failures, oversized bodies) is turned into the same shape by `JSONErrorMiddleware`,
+whatever `DEBUG` says. Only the HTML admin keeps its pages.
 """
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework import exceptions, status
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse
+from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -21,19 +27,63 @@ logger = logging.getLogger(__name__)
 ADMIN_PREFIX = "/admin/"
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+class DomainError(Exception):
+    """A refusal in the shop's own words, raised by services and answered in one place.
+
+    Subclasses declare `status_code`, a `code` that names the refusal in the request log,
+    a `default_detail`, and `retry_after` (seconds) when trying again later may succeed;
+    an instance may carry its own `detail`, the fields its answer has beside `detail`
+    (`extra`), and headers of its own (`Allow`, `WWW-Authenticate`).
+    """
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "invalid"
+    default_detail: ClassVar[str] = "The request could not be carried out."
+    retry_after: ClassVar[int | None] = None
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        extra: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.detail = detail or self.default_detail
+        super().__init__(self.detail)
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+        if self.retry_after is not None:
+            self.headers.setdefault("Retry-After", str(self.retry_after))
+
+
+class InvalidFields(DomainError):
+    """A 400 naming the bad fields the way a serializer does, for what only the service can
+    see (a unique value taken by a concurrent write, a wrong old password)."""
+
+    code = "invalid_fields"
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        body = validation_body(dict(errors))
+        super().__init__(body["detail"], extra={"errors": body["errors"]})
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
     default_detail = "Request body is too large."
-    default_code = "payload_too_large"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, DomainError):
+        return domain_error_response(exc)
     if isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
+        return domain_error_response(PayloadTooLarge())
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.error("unhandled error", exc_info=exc)
-        return Response({"detail": "Internal server error."}, status=500)
+        return error_response(500, "Internal server error.")
     if isinstance(exc, exceptions.ValidationError):
         response.data = validation_body(response.data)
     return response
@@ -59,11 +109,32 @@ def _first_message(errors: Any) -> str:
     return str(errors)
 
 
-def error_response(status_code: int, detail: str, **extra: Any) -> JsonResponse:
-    return JsonResponse({"detail": detail, **extra}, status=status_code)
+def error_response(
+    status_code: int,
+    detail: str,
+    extra: Mapping[str, object] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """`{"detail": ..., **extra}` as JSON: the one place an error becomes an answer.
+
+    Rendered at once, so that middleware and plain Django views can return it as they
+    return any response, and DRF views as they return any `Response`.
+    """
+    response = Response({"detail": detail, **(extra or {})}, status=status_code, headers=headers)
+    response.accepted_renderer = JSONRenderer()
+    response.accepted_media_type = JSONRenderer.media_type
+    response.renderer_context = {}
+    return response.render()
 
 
-def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+def domain_error_response(exc: DomainError) -> Response:
+    """The answer to a refusal; the request log names it by its `code`."""
+    response = error_response(exc.status_code, exc.detail, exc.extra, exc.headers)
+    response.error_code = exc.code
+    return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> Response:
     return error_response(403, f"CSRF verification failed: {reason}")
 
 
@@ -79,7 +150,8 @@ class JSONErrorMiddleware:
             return error_response(400, "Content-Length must be a whole number.")
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and int(length) > limit:
-            return error_response(413, f"Request body is larger than {limit} bytes.")
+            too_large = PayloadTooLarge(f"Request body is larger than {limit} bytes.")
+            return domain_error_response(too_large)
         response = self.get_response(request)
         if (
             response.status_code >= 400

@@ -39,7 +39,7 @@ class JSONFormatter(JsonFormatter):
 
 
 class RequestLogMiddleware:
-    """One log line per request: method, path, status and duration."""
+    """One log line per request: method, path, status, duration, and what refused it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -49,15 +49,15 @@ class RequestLogMiddleware:
         token = user_id_var.set(None)
         try:
             response = self.get_response(request)
-            request_logger.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            fields = {
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            if hasattr(response, "error_code"):  # set by shop_common.errors for a refusal
+                fields["error_code"] = response.error_code
+            request_logger.info("request", extra=fields)
         finally:
             user_id_var.reset(token)
         return response

@@ -9,4 +9,9 @@ urlpatterns = [
     path("plain/", views.plain),
     path("logs/", views.log_something),
     path("two-queries/", views.two_queries),
+    path("api/cheese/", views.buy_cheese),
+    path("api/refuse/", views.refuse_plainly),
+    path("api/taken-name/", views.taken_name),
+    path("api/model-rule/", views.model_rule),
+    path("plain/cheese/", views.plain_cheese),
 ]

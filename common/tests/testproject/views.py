@@ -3,6 +3,7 @@
 import logging
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
@@ -10,6 +11,20 @@ from rest_framework.decorators import api_view, authentication_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from shop_common.errors import DomainError, InvalidFields, domain_error_response
+
+
+class OutOfCheese(DomainError):
+    """A domain error as a service declares one: status, code, retry hint, extra fields."""
+
+    status_code = 409
+    code = "out_of_cheese"
+    default_detail = "No cheese left."
+    retry_after = 3
+
+    def __init__(self, cheeses: list[str]) -> None:
+        super().__init__(f"Out of {', '.join(cheeses)}.", extra={"cheeses": cheeses})
 
 
 class ItemSerializer(serializers.Serializer):
@@ -46,3 +61,35 @@ def log_something(request: HttpRequest) -> HttpResponse:
 @require_GET
 def two_queries(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"{Group.objects.count()} groups, {Group.objects.exists()}")
+
+
+@api_view(["POST"])
+@authentication_classes([])
+def buy_cheese(request: Request) -> Response:
+    raise OutOfCheese(["brie", "comte"])
+
+
+@api_view(["POST"])
+@authentication_classes([])
+def refuse_plainly(request: Request) -> Response:
+    raise DomainError
+
+
+@api_view(["POST"])
+@authentication_classes([])
+def taken_name(request: Request) -> Response:
+    raise InvalidFields({"name": ["This name is taken."]})
+
+
+@api_view(["POST"])
+@authentication_classes([])
+def model_rule(request: Request) -> Response:
+    raise DjangoValidationError({"parent": ["A category can't be its own parent."]})
+
+
+@require_GET
+def plain_cheese(request: HttpRequest) -> HttpResponse:
+    try:
+        raise OutOfCheese(["brie", "comte"])
+    except OutOfCheese as refusal:
+        return domain_error_response(refusal)
