@@ -1,18 +1,45 @@
 """Categories and products: what the shop sells, at what price, and how many are left."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
+from django.db.transaction import TransactionManagementError
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 code, e.g. EUR.")
 SKU_FORMAT = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' and '-' only."
 )
 MAX_STOCK = 2_000_000_000  # inside the integer column, with room for a release on top
+# The PostgreSQL advisory lock that serialises moves of categories (any fixed number that no
+# other advisory lock of this database uses).
+CATEGORY_TREE_LOCK = 0x5C47_7EE
+
+
+class CategoryQuerySet(models.QuerySet["Category"]):
+    def lock_tree(self) -> None:
+        """Hold off every other move of a category until this transaction ends.
+
+        Two moves that each pass the loop check alone (A below B, B below A) must not both
+        commit: with the tree locked, the second one's check sees the first one's parent.
+        SQLite needs nothing more, since its transactions begin IMMEDIATE (one writer).
+        """
+        connection = connections[self.db]
+        if not connection.in_atomic_block:
+            raise TransactionManagementError(
+                "lock_tree() holds its lock until the transaction ends: call it inside one"
+            )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CATEGORY_TREE_LOCK])
+
+    def parent_ids(self) -> dict[int, int | None]:
+        """Each category's parent id, in one query (a shop has hundreds, not millions)."""
+        return dict(self.values_list("id", "parent_id"))
 
 
 class Category(models.Model):
-    """A shelf of the shop; categories nest through `parent`."""
+    """A shelf of the shop; categories nest through `parent`, and never in a loop."""
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True)
@@ -21,6 +48,8 @@ class Category(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
 
+    objects = CategoryQuerySet.as_manager()
+
     class Meta:
         ordering = ("name", "id")
         verbose_name_plural = "categories"
@@ -28,6 +57,31 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The admin's form calls this inside the transaction that saves the category."""
+        super().clean()
+        self.check_parent()
+
+    def check_parent(self) -> None:
+        """Refuse a parent that is this category or below it, or that sits in a loop the
+        data already has, with an error naming `parent`.
+
+        Locks the tree until the transaction ends: call it in the transaction that saves.
+        """
+        if self.parent_id is None:
+            return
+        Category.objects.lock_tree()
+        parents = Category.objects.parent_ids()
+        seen: set[int] = set()
+        ancestor: int | None = self.parent_id
+        while ancestor is not None:
+            if ancestor == self.pk or ancestor in seen:
+                raise ValidationError(
+                    {"parent": "That parent would make a loop: a category can't sit below itself."}
+                )
+            seen.add(ancestor)
+            ancestor = parents.get(ancestor)
 
 
 class ProductQuerySet(models.QuerySet["Product"]):

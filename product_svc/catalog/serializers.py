@@ -17,15 +17,6 @@ class CategorySerializer(serializers.ModelSerializer):
         model = Category
         fields = ("id", "name", "slug", "parent")
 
-    def validate_parent(self, parent: Category | None) -> Category | None:
-        """A category can't sit below itself: that would make a loop of shelves."""
-        ancestor = parent
-        while self.instance is not None and ancestor is not None:
-            if ancestor.pk == self.instance.pk:
-                raise serializers.ValidationError("A category can't be its own ancestor.")
-            ancestor = ancestor.parent
-        return parent
-
 
 class ProductSerializer(serializers.ModelSerializer):
     class Meta:

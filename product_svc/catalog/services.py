@@ -1,6 +1,7 @@
 """Catalog writes: products and categories change here, and every change bumps the catalog
 version once it has committed, so the gateway never serves an answer older than a write."""
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -33,11 +34,12 @@ def update_product(*, product: Product, changes: dict[str, Any]) -> Product:
 
 
 def create_category(**fields: Any) -> Category:
-    return _save(Category(**fields))
+    return _save(Category(**fields), check=Category.check_parent)
 
 
 def update_category(*, category: Category, changes: dict[str, Any]) -> Category:
-    return _update(category, changes)
+    """A new parent is checked for loops under the tree's lock, in the saving transaction."""
+    return _update(category, changes, check=Category.check_parent if "parent" in changes else None)
 
 
 def delete(instance: Product | Category) -> None:
@@ -52,17 +54,30 @@ def save_changed_fields(instance: models.Model, fields: list[str]) -> None:
     instance.save(update_fields=fields)
 
 
-def _update(instance: CatalogItem, changes: dict[str, Any]) -> CatalogItem:
+def _update(
+    instance: CatalogItem,
+    changes: dict[str, Any],
+    *,
+    check: Callable[[CatalogItem], None] | None = None,
+) -> CatalogItem:
     for field, value in changes.items():
         setattr(instance, field, value)
-    return _save(instance, fields=list(changes))
+    return _save(instance, fields=list(changes), check=check)
 
 
-def _save(instance: CatalogItem, *, fields: list[str] | None = None) -> CatalogItem:
-    """Save, turning a unique-constraint race lost to a concurrent write into the same
-    field-named error the serializer gives when there is no race."""
+def _save(
+    instance: CatalogItem,
+    *,
+    fields: list[str] | None = None,
+    check: Callable[[CatalogItem], None] | None = None,
+) -> CatalogItem:
+    """Save, after `check` in the same transaction, turning a unique-constraint race lost
+    to a concurrent write into the same field-named error the serializer gives when there
+    is no race."""
     try:
         with transaction.atomic():
+            if check is not None:
+                check(instance)
             if fields is None:
                 instance.save()
             elif fields:

@@ -3,8 +3,8 @@ import uuid
 import pytest
 from django.contrib.auth.models import User
 
-from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.models import Category, Product
+from catalog.tests.factories import CategoryFactory, ProductFactory
 from inventory.services import ReservationItem, reserve
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +68,21 @@ def test_bulk_deactivate_and_activate_bump_the_catalog_version(
 
     assert Product.objects.filter(is_active=True).count() == 3
     assert catalog_bumps == ["bump", "bump"]
+
+
+def test_the_category_form_refuses_a_parent_that_would_make_a_loop(admin_browser):
+    kitchen = CategoryFactory()
+    kettles = CategoryFactory(parent=kitchen)
+    change = f"/admin/catalog/category/{kitchen.pk}/change/"
+    form = {"name": kitchen.name, "slug": kitchen.slug, "_save": "Save"}
+
+    itself = admin_browser.post(change, {**form, "parent": kitchen.pk})
+    below = admin_browser.post(change, {**form, "parent": kettles.pk})
+
+    for response in (itself, below):
+        assert response.status_code == 200
+        assert "loop" in response.context["adminform"].form.errors["parent"][0]
+    assert Category.objects.parent_ids() == {kitchen.pk: None, kettles.pk: kitchen.pk}
 
 
 def test_reservations_are_visible_and_read_only(admin_browser):

@@ -77,6 +77,39 @@ def test_a_category_cannot_be_moved_below_itself(staff_client):
 
     assert itself.status_code == below.status_code == 400
     assert "parent" in below.json()["errors"]
+    assert "loop" in below.json()["detail"]
+    assert Category.objects.parent_ids() == {kitchen.pk: None, kettles.pk: kitchen.pk}
+
+
+def loop_in_the_data() -> tuple[Category, Category]:
+    """Two categories each the other's parent, as a race or an old bug could have left them."""
+    kitchen, garden = CategoryFactory(), CategoryFactory()
+    Category.objects.filter(pk=kitchen.pk).update(parent=garden)
+    Category.objects.filter(pk=garden.pk).update(parent=kitchen)
+    return kitchen, garden
+
+
+def test_a_parent_inside_a_loop_the_data_already_has_is_refused(staff_client):
+    kitchen, _ = loop_in_the_data()
+    books = CategoryFactory()
+
+    moved = staff_client.patch(f"{URL}{books.pk}/", {"parent": kitchen.pk}, format="json")
+    created = staff_client.post(
+        URL, {"name": "Kettles", "slug": "kettles", "parent": kitchen.pk}, format="json"
+    )
+
+    assert moved.status_code == created.status_code == 400
+    assert "parent" in moved.json()["errors"]
+    assert Category.objects.get(pk=books.pk).parent is None
+
+
+def test_a_loop_in_the_data_is_repaired_by_moving_one_of_it_to_the_top(staff_client):
+    kitchen, garden = loop_in_the_data()
+
+    response = staff_client.patch(f"{URL}{kitchen.pk}/", {"parent": None}, format="json")
+
+    assert response.status_code == 200
+    assert Category.objects.parent_ids() == {kitchen.pk: None, garden.pk: kitchen.pk}
 
 
 def test_a_category_still_in_use_is_not_deleted(staff_client):

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from catalog.models import Category
 from catalog.tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,16 @@ def test_category_filter_takes_a_slug_and_includes_subcategories(anonymous_clien
     assert sorted(skus(anonymous_client.get(URL, {"category": "kitchen"}))) == ["KETTLE", "POT"]
     assert skus(anonymous_client.get(URL, {"category": "kettles"})) == ["KETTLE"]
     assert skus(anonymous_client.get(URL, {"category": "no-such-shelf"})) == []
+
+
+def test_category_filter_ends_on_a_loop_in_the_data(anonymous_client):
+    kitchen, kettles = CategoryFactory(slug="kitchen"), CategoryFactory(slug="kettles")
+    Category.objects.filter(pk=kitchen.pk).update(parent=kettles)
+    Category.objects.filter(pk=kettles.pk).update(parent=kitchen)
+    ProductFactory(sku="POT", category=kitchen)
+    ProductFactory(sku="KETTLE", category=kettles)
+
+    assert sorted(skus(anonymous_client.get(URL, {"category": "kitchen"}))) == ["KETTLE", "POT"]
 
 
 def test_price_range_is_inclusive(anonymous_client):
