@@ -292,3 +292,37 @@ def test_links_the_services_build_name_the_gateway_not_the_service(system, staff
     page = requests.get(gateway(system, "/api/v1/categories/?page_size=1"), timeout=10).json()
 
     assert urlsplit(page["next"]).netloc == urlsplit(system.url("gateway_svc")).netloc
+
+
+@pytest.mark.parametrize(
+    "spoofed",
+    [
+        {"Host": "localhost:6666"},
+        {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"},
+    ],
+    ids=["host", "x-forwarded"],
+)
+def test_what_a_client_names_its_host_never_reaches_the_links_others_are_served(
+    system, staff, product, spoofed
+):
+    for _ in range(2):
+        slug = f"cat-{uuid.uuid4().hex[:8]}"
+        requests.post(
+            gateway(system, "/api/v1/categories/"),
+            json={"name": slug, "slug": slug},
+            headers=staff,
+            timeout=10,
+        ).raise_for_status()
+    public = urlsplit(system.url("gateway_svc"))
+    page = gateway(system, f"/api/v1/categories/?page_size=1&probe={uuid.uuid4().hex}")
+
+    cold = requests.get(page, headers=spoofed, timeout=10)
+    warm = requests.get(page, timeout=10)
+    refreshed = requests.get(page, headers={**spoofed, "Cache-Control": "no-cache"}, timeout=10)
+    after = requests.get(page, timeout=10)
+
+    assert [cold.headers["X-Cache"], warm.headers["X-Cache"]] == ["MISS", "HIT"]
+    assert [refreshed.headers["X-Cache"], after.headers["X-Cache"]] == ["MISS", "HIT"]
+    for answer in (cold, warm, refreshed, after):
+        link = urlsplit(answer.json()["next"])
+        assert (link.scheme, link.netloc) == (public.scheme, public.netloc)

@@ -1,13 +1,14 @@
 """Cached answers of anonymous catalog GETs, in the shared cache.
 
 An answer is found by the method, the path, the query sorted, the request headers it may
-vary on, and the catalog version, which product_svc changes on every catalog write: an
-answer cached before a write is never served after it. (The version is kept in the entry
-and compared on reading rather than written into the key, so that one round trip reads
-the version, the entry and the rate-limit count together.) Only 200s without `no-store`,
-`private`, `no-cache` or cookies are kept. A client's `Cache-Control: no-cache` goes to
-the service and refreshes the entry. On a cold key one request fills it while the
-others wait for its answer (a short lock), so a stampede reaches the service once.
+vary on (the only ones the service is sent), and the catalog version, which product_svc
+changes on every catalog write: an answer cached before a write is never served after
+it. (The version is kept in the entry and compared on reading rather than written into
+the key, so that one round trip reads the version, the entry and the rate-limit count
+together.) Only 200s without `no-store`, `private`, `no-cache` or cookies are kept. A
+client's `Cache-Control: no-cache` goes to the service and refreshes the entry. On a
+cold key one request fills it while the others wait for its answer (a short lock), so a
+stampede reaches the service once.
 """
 
 import hashlib
@@ -25,7 +26,9 @@ from shop_common.catalog import CACHE_ALIAS as CATALOG_ALIAS
 from shop_common.catalog import VERSION_KEY as CATALOG_VERSION_KEY
 from shop_common.catalog import catalog_version
 
-KEYED_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE")
+# The only request headers a cacheable request takes to the service (`proxy`), so an
+# answer is a function of its key and no other header a client sends can shape it.
+KEYED_HEADERS = frozenset({"accept", "accept-encoding", "accept-language"})
 # An answer that varies on anything else is not kept. Cached requests never carry a token.
 VARY_ALLOWED = frozenset({"accept", "accept-encoding", "accept-language", "authorization"})
 NOT_STORABLE = frozenset({"no-store", "private", "no-cache"})
@@ -73,7 +76,7 @@ def answer_key(request: HttpRequest) -> str:
     query = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
     # Sorted by name only: the order of a repeated name's values may matter.
     parts = [request.method, request.path, urlencode(sorted(query, key=lambda pair: pair[0]))]
-    parts += [request.META.get(name, "") for name in KEYED_HEADERS]
+    parts += [request.headers.get(name, "") for name in sorted(KEYED_HEADERS)]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return f"{ENTRY_PREFIX}{digest}"
 

@@ -1,13 +1,16 @@
 """The proxy: one request passed on to a service instance and its answer passed back.
 
-Headers go both ways except hop-by-hop ones; the service learns the client's address,
-scheme and host from `X-Forwarded-*` and the request's id from `X-Request-ID`. The path
-and query string go unchanged, bodies are limited in size, and answers larger than
+Headers go both ways except hop-by-hop ones; the service learns the client's address
+and the shop's public origin from `X-Forwarded-*` and the request's id from
+`X-Request-ID`. A request the cache may answer carries only the headers its cache key
+holds, so nothing else a client sends can shape an answer others receive. The path and
+query string go unchanged, bodies are limited in size, and answers larger than
 `GATEWAY_BUFFER_MAX_BYTES` (or of unknown size) are streamed, never held in memory.
 """
 
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -15,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.encoding import escape_uri_path
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
-from gateway import metrics
+from gateway import cache, metrics
 from gateway.errors import GatewayError
 from gateway.routes import Route
 from gateway.upstreams import Instance, upstream
@@ -61,23 +64,29 @@ def read_body(request: HttpRequest) -> bytes:
 
 
 def forwarded_headers(request: HttpRequest) -> dict[str, str]:
-    """`X-Forwarded-*`: a caller's own are kept only behind trusted proxies."""
-    meta = request.META
+    """`X-Forwarded-*`: a caller's own address chain is kept only behind trusted proxies;
+    the scheme and host are always the configured public origin, never the client's Host
+    or `X-Forwarded-Host/-Proto`: the links services build go into cached answers."""
     trusted = settings.GATEWAY_TRUSTED_PROXIES > 0
-    chain = meta.get("HTTP_X_FORWARDED_FOR", "") if trusted else ""
-    remote = meta.get("REMOTE_ADDR", "")
+    chain = request.META.get("HTTP_X_FORWARDED_FOR", "") if trusted else ""
+    remote = request.META.get("REMOTE_ADDR", "")
+    origin = urlsplit(settings.GATEWAY_PUBLIC_BASE_URL)
     return {
         "X-Forwarded-For": f"{chain}, {remote}" if chain else remote,
-        "X-Forwarded-Proto": (trusted and meta.get("HTTP_X_FORWARDED_PROTO")) or request.scheme,
-        "X-Forwarded-Host": (trusted and meta.get("HTTP_X_FORWARDED_HOST")) or request.get_host(),
+        "X-Forwarded-Proto": origin.scheme,
+        "X-Forwarded-Host": origin.netloc,
     }
 
 
-def upstream_headers(request: HttpRequest) -> dict[str, str | None]:
+def upstream_headers(request: HttpRequest, route: Route) -> dict[str, str | None]:
+    # A Host outside ALLOWED_HOSTS is refused (400) here, before a breaker permit is taken.
+    request.get_host()
     dropped = HOP_BY_HOP | REQUEST_HEADERS_REPLACED | named_in(request.headers.get("Connection"))
+    kept = cache.KEYED_HEADERS if cache.applies(request, route) else None
     headers: dict[str, str | None] = dict(SESSION_DEFAULTS_OFF)
     for name, value in request.headers.items():
-        if name.lower() not in dropped:
+        lowered = name.lower()
+        if lowered not in dropped and (kept is None or lowered in kept):
             headers[name] = value
     headers.update(forwarded_headers(request))
     headers[REQUEST_ID_HEADER] = request.request_id
@@ -86,8 +95,7 @@ def upstream_headers(request: HttpRequest) -> dict[str, str | None]:
 
 def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
     """Call the route's service and return its answer; a JSON 503/504 when none came."""
-    # Built before a breaker permit is taken: a bad Host (400) must not hold a probe.
-    headers = upstream_headers(request)
+    headers = upstream_headers(request, route)
     path = escape_uri_path(request.path)
     query = request.META.get("QUERY_STRING", "")
     instance, permit = upstream(route.service).choose()
@@ -141,7 +149,7 @@ def client_response(
         response["Content-Length"] = str(len(response.content))
     else:
         response = StreamingHttpResponse(stream(answer), status=answer.status_code)
-    copy_headers(answer, response, instance, request)
+    copy_headers(answer, response, instance)
     if request.method == "HEAD" and length:
         response["Content-Length"] = length
     return response
@@ -155,9 +163,7 @@ def stream(answer: requests.Response) -> Iterator[bytes]:
         answer.close()
 
 
-def copy_headers(
-    answer: requests.Response, response: HttpResponse, instance: Instance, request: HttpRequest
-) -> None:
+def copy_headers(answer: requests.Response, response: HttpResponse, instance: Instance) -> None:
     dropped = HOP_BY_HOP | named_in(answer.headers.get("Connection")) | {"content-length"}
     # Django's own default Content-Type must not mix with the service's.
     del response["Content-Type"]
@@ -170,7 +176,7 @@ def copy_headers(
             response.cookies.load(value)
         elif lowered == "location" and value.startswith(instance.url):
             # A service's absolute redirect must not send the client behind the gateway.
-            passed[name] = request.build_absolute_uri(value[len(instance.url) :] or "/")
+            passed[name] = settings.GATEWAY_PUBLIC_BASE_URL + (value[len(instance.url) :] or "/")
         else:
             passed[name] = f"{passed[name]}, {value}" if name in passed else value
     for name, value in passed.items():

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from shop_common.settings import env, service_settings
+from shop_common.services import SERVICES
+from shop_common.settings import env, public_origin, service_settings
 
 globals().update(
     service_settings(
@@ -89,6 +90,12 @@ GATEWAY_LIMITS = {
 # How many proxies in front of the gateway append to X-Forwarded-For. 0: the socket's
 # address is the client's, and X-Forwarded-For from outside is never believed.
 GATEWAY_TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+# The shop's public origin: the scheme and host of every link in an answer (pagination,
+# Location), whatever Host or X-Forwarded-* a client sends. By default the gateway's own
+# address, which is where `make run` serves it.
+GATEWAY_PUBLIC_BASE_URL = public_origin(
+    env.str("PUBLIC_BASE_URL", default=SERVICES["gateway_svc"].url)
+)
 # Circuit breaker per service instance, its state in the shared cache: `failures` failed
 # calls within `window` seconds open it; after `cooldown` seconds one probe may pass.
 GATEWAY_BREAKER = {

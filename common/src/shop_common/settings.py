@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -240,6 +241,19 @@ def jwt_settings(*, base_dir: Path, debug: bool) -> dict[str, Any]:
         # Tolerated clock difference between user_svc and the verifying process.
         "JWT_LEEWAY_SECONDS": env.int("JWT_LEEWAY_SECONDS", default=5),
     }
+
+
+def public_origin(url: str) -> str:
+    """`scheme://host[:port]` from an operator's URL; anything more is a mistake to stop on.
+
+    Links in answers (pagination, `Location`) name this origin, never a client's Host.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(f"{url!r} must be an http:// or https:// origin")
+    if parts.path.strip("/") or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ImproperlyConfigured(f"{url!r} must name only scheme, host and port")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def service_settings(*, service: str | Service, base_dir: Path, apps: list[str]) -> dict[str, Any]:

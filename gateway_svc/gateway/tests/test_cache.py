@@ -93,6 +93,55 @@ def test_the_accept_header_is_part_of_the_key(client, products):
     assert client.get(LIST, headers={"Accept": "text/csv"})["X-Cache"] == "MISS"
 
 
+SPOOFED_ORIGIN = {
+    "Host": "localhost:6666",
+    "X-Forwarded-Host": "evil.example",
+    "X-Forwarded-Proto": "https",
+    "Forwarded": "host=evil.example;proto=https",
+}
+
+
+@pytest.mark.parametrize("trusted_proxies", [0, 1])
+@pytest.mark.parametrize("refresh", [False, True], ids=["cold", "no-cache refresh"])
+def test_the_service_learns_the_public_origin_whatever_the_client_names(
+    client, products, settings, trusted_proxies, refresh
+):
+    settings.GATEWAY_PUBLIC_BASE_URL = "http://shop.example:8000"
+    settings.GATEWAY_TRUSTED_PROXIES = trusted_proxies
+    refreshing = {"Cache-Control": "no-cache"} if refresh else {}
+    if refresh:
+        client.get(LIST)
+
+    client.get(LIST, headers={**SPOOFED_ORIGIN, **refreshing})
+
+    received = {name.lower(): value for name, value in products.received[-1].headers.items()}
+    assert received["x-forwarded-host"] == "shop.example:8000"
+    assert received["x-forwarded-proto"] == "http"
+    assert "forwarded" not in received
+
+
+def test_a_cacheable_request_takes_only_its_keyed_headers_to_the_service(client, products):
+    sent = {
+        "Accept": "application/json",
+        "Accept-Language": "de",
+        "Cookie": "sessionid=staff-session",
+        "X-Custom": "changes-the-answer",
+        "User-Agent": "attacker",
+        "If-None-Match": '"v1"',
+        "X-HTTP-Method-Override": "DELETE",
+        "Cache-Control": "no-cache",
+    }
+
+    client.get(LIST, headers=sent)
+
+    received = {name.lower(): value for name, value in products.received[0].headers.items()}
+    assert received["accept"] == "application/json"
+    assert received["accept-language"] == "de"
+    for name in ("cookie", "x-custom", "if-none-match", "x-http-method-override", "cache-control"):
+        assert name not in received
+    assert received.get("user-agent") != "attacker"
+
+
 def test_every_answer_on_a_cacheable_route_is_marked(client, products):
     write = client.post(LIST, b"{}", content_type="application/json", headers=bearer(is_staff=True))
     refused = client.post(LIST, b"{}", content_type="application/json")

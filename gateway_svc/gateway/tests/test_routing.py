@@ -84,7 +84,10 @@ def test_path_and_query_string_go_unchanged(client, products):
     assert products.received[0].path == "/api/v1/products/?search=caf%C3%A9&b=2&a=1&a=0&empty="
 
 
-def test_request_headers_pass_except_hop_by_hop_and_forwarded_ones_are_set(client, products):
+def test_request_headers_pass_except_hop_by_hop_and_forwarded_ones_are_set(
+    client, products, settings
+):
+    settings.GATEWAY_PUBLIC_BASE_URL = "https://shop.example"
     client.post(
         "/api/v1/products/",
         b"{}",
@@ -108,8 +111,8 @@ def test_request_headers_pass_except_hop_by_hop_and_forwarded_ones_are_set(clien
     for dropped in ("x-secret-hop", "keep-alive", "proxy-authorization"):
         assert dropped not in headers
     assert headers["x-forwarded-for"] == "127.0.0.1"
-    assert headers["x-forwarded-proto"] == "http"
-    assert headers["x-forwarded-host"] == "testserver"
+    assert headers["x-forwarded-proto"] == "https"
+    assert headers["x-forwarded-host"] == "shop.example"
     assert headers["x-request-id"] == "caller-id-1"
     assert "python-requests" not in headers.get("user-agent", "")
 
@@ -139,13 +142,14 @@ def test_response_headers_and_status_pass_except_hop_by_hop(client, products):
     assert response["X-Request-ID"]
 
 
-def test_a_service_redirect_points_at_the_gateway_not_the_service(client, products):
+def test_a_service_redirect_points_at_the_public_origin_not_the_service(client, products, settings):
+    settings.GATEWAY_PUBLIC_BASE_URL = "https://shop.example"
     products.script(Reply(301, b"", {"Location": f"{products.url}/api/v1/products/3/"}))
 
-    response = client.get("/api/v1/products/3")
+    response = client.get("/api/v1/products/3", headers={"Host": "localhost:6666"})
 
     assert response.status_code == 301
-    assert response["Location"] == "http://testserver/api/v1/products/3/"
+    assert response["Location"] == "https://shop.example/api/v1/products/3/"
 
 
 def test_a_large_answer_is_streamed_unchanged(client, products, settings):
