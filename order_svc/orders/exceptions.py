@@ -1,78 +1,86 @@
-"""What can go wrong with an order, in the shop's words; the views turn these into HTTP."""
+"""What can go wrong with an order, in the shop's words. Each says its own HTTP status;
+the shared exception handler (`shop_common.errors`) turns it into the answer."""
+
+from shop_common.errors import DomainError
 
 
-class OrderError(Exception):
+class OrderError(DomainError):
     """Base of the order domain's errors; `detail` is a sentence fit for the caller."""
 
-    detail = "The order could not be processed."
-
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail or self.detail)
-        self.detail = detail or self.detail
-
-    def extra(self) -> dict[str, object]:
-        """Fields the answer carries beside `detail`."""
-        return {}
+    default_detail = "The order could not be processed."
 
 
 class InvalidMove(OrderError):
-    def __init__(self, *, current: str, target: str) -> None:
-        super().__init__(f"An order cannot move from {current} to {target}.")
-        self.current = current
-        self.target = target
+    status_code = 409
+    code = "invalid_move"
 
-    def extra(self) -> dict[str, object]:
-        return {"status": self.current}
+    def __init__(self, *, current: str, target: str) -> None:
+        super().__init__(
+            f"An order cannot move from {current} to {target}.", extra={"status": current}
+        )
 
 
 class OutOfStock(OrderError):
     """product_svc took nothing: `short` is `[{product_id, requested, available}]`."""
 
+    status_code = 409
+    code = "out_of_stock"
+
     def __init__(self, short: list[dict[str, int]]) -> None:
         ids = ", ".join(str(item["product_id"]) for item in short)
-        super().__init__(f"Not enough stock for product(s) {ids}; nothing was reserved.")
-        self.short = short
-
-    def extra(self) -> dict[str, object]:
-        return {"short": self.short}
+        super().__init__(
+            f"Not enough stock for product(s) {ids}; nothing was reserved.",
+            extra={"short": short},
+        )
 
 
 class UnknownProducts(OrderError):
     """Products that do not exist or are not for sale; `errors` names them per item."""
 
+    code = "unknown_products"
+
     def __init__(self, product_ids: list[int], errors: dict[str, object]) -> None:
         ids = ", ".join(map(str, product_ids))
-        super().__init__(f"Unknown or inactive product(s): {ids}.")
-        self.product_ids = product_ids
-        self.errors = errors
-
-    def extra(self) -> dict[str, object]:
-        return {"errors": self.errors, "unknown_products": self.product_ids}
+        super().__init__(
+            f"Unknown or inactive product(s): {ids}.",
+            extra={"errors": errors, "unknown_products": product_ids},
+        )
 
 
 class MixedCurrencies(OrderError):
-    detail = "The products are priced in different currencies; order them separately."
+    status_code = 409
+    code = "mixed_currencies"
+    default_detail = "The products are priced in different currencies; order them separately."
 
 
 class StockUnavailable(OrderError):
     """product_svc could not be reached or gave no usable answer; nothing was sold."""
 
-    detail = (
+    status_code = 503
+    code = "stock_unavailable"
+    default_detail = (
         "Stock could not be reserved: the product service is unavailable. "
         "The order was not placed; try again shortly."
     )
+    retry_after = 2
 
 
 class IdempotencyKeyReused(OrderError):
-    detail = "This Idempotency-Key was already used with a different request body."
+    status_code = 422
+    code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request body."
 
 
 class IdempotencyKeyInProgress(OrderError):
-    detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+    status_code = 409
+    code = "idempotency_key_in_progress"
+    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+    retry_after = 1
 
 
 class InvalidIdempotencyKey(OrderError):
-    detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
+    code = "invalid_idempotency_key"
+    default_detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
 
-    def extra(self) -> dict[str, object]:
-        return {"errors": {"Idempotency-Key": [self.detail]}}
+    def __init__(self) -> None:
+        super().__init__(extra={"errors": {"Idempotency-Key": [self.default_detail]}})

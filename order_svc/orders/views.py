@@ -1,7 +1,6 @@
 """The orders API: parse, call one service or selector, answer.
 
-Domain errors become HTTP answers in `error_response`, the one place that knows their
-status codes.
+Domain errors (`orders.exceptions`) become HTTP answers in the shared exception handler.
 """
 
 import uuid
@@ -15,17 +14,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from orders import idempotency, selectors, services
-from orders.exceptions import (
-    IdempotencyKeyInProgress,
-    IdempotencyKeyReused,
-    InvalidIdempotencyKey,
-    InvalidMove,
-    MixedCurrencies,
-    OrderError,
-    OutOfStock,
-    StockUnavailable,
-    UnknownProducts,
-)
+from orders.exceptions import OrderError
 from orders.models import IdempotencyRecord
 from orders.serializers import (
     OrderFilterSerializer,
@@ -36,22 +25,6 @@ from orders.serializers import (
 from orders.states import Actor
 from shop_common.client import IDEMPOTENCY_HEADER
 from shop_common.permissions import IsStaff
-
-ERRORS: dict[type[OrderError], tuple[int, dict[str, str]]] = {
-    InvalidIdempotencyKey: (status.HTTP_400_BAD_REQUEST, {}),
-    UnknownProducts: (status.HTTP_400_BAD_REQUEST, {}),
-    OutOfStock: (status.HTTP_409_CONFLICT, {}),
-    MixedCurrencies: (status.HTTP_409_CONFLICT, {}),
-    InvalidMove: (status.HTTP_409_CONFLICT, {}),
-    IdempotencyKeyInProgress: (status.HTTP_409_CONFLICT, {"Retry-After": "1"}),
-    IdempotencyKeyReused: (status.HTTP_422_UNPROCESSABLE_ENTITY, {}),
-    StockUnavailable: (status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": "2"}),
-}
-
-
-def error_response(exc: OrderError) -> Response:
-    code, headers = next(ERRORS[kind] for kind in type(exc).__mro__ if kind in ERRORS)
-    return Response({"detail": exc.detail, **exc.extra()}, status=code, headers=headers)
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -66,11 +39,6 @@ class OrderViewSet(viewsets.GenericViewSet):
     serializer_class = OrderSerializer
     permission_classes = (IsAuthenticated,)
     lookup_value_converter = "uuid"
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, OrderError):
-            return error_response(exc)
-        return super().handle_exception(exc)
 
     def list(self, request: Request) -> Response:
         filters = validated(OrderFilterSerializer, request.query_params)
@@ -96,6 +64,9 @@ class OrderViewSet(viewsets.GenericViewSet):
             )
         try:
             response = self._place(request, claim)
+        except OrderError as exc:
+            # A refusal is this key's answer too: a repeat gets it again, nothing is retried.
+            response = self.handle_exception(exc)
         except BaseException:
             # Invalid input or an unexpected error: nothing was decided, the key is free.
             idempotency.abandon(claim)
@@ -105,12 +76,7 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     def _place(self, request: Request, claim: IdempotencyRecord | None = None) -> Response:
         order = validated(PlaceOrderSerializer, request.data)
-        try:
-            placed = services.place_order(
-                user_id=request.user.id, idempotency_record=claim, **order
-            )
-        except OrderError as exc:
-            return error_response(exc)
+        placed = services.place_order(user_id=request.user.id, idempotency_record=claim, **order)
         location = reverse("order-detail", kwargs={"pk": placed.id})
         return Response(
             OrderSerializer(placed).data,
