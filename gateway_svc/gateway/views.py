@@ -11,6 +11,7 @@ from gateway.routes import Route, match
 from gateway.shared_cache import shared_cache
 from gateway.upstreams import breakers
 from shop_common.health import redis_checks
+from shop_common.operators import operators_only
 
 
 @csrf_exempt
@@ -59,6 +60,7 @@ def answer(
     return proxy.forward(request, route, body)
 
 
+@operators_only
 @csrf_exempt
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:

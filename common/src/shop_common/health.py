@@ -1,4 +1,5 @@
-"""`/healthz` (the process runs) and `/readyz` (its database and Redis answer)."""
+"""`/healthz` (the process runs: anyone may ask) and `/readyz` (its database and Redis
+answer: operators only, since it names what is failing)."""
 
 import logging
 
@@ -10,6 +11,8 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from shop_common.operators import operators_only
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,6 +22,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "service": settings.SERVICE_NAME})
 
 
+@operators_only
 @csrf_exempt
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:

@@ -33,6 +33,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from shop_common.operators import operators_only
 from shop_common.settings import var_dir
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -191,6 +192,7 @@ class DatabaseQueriesMiddleware:
         return response
 
 
+@operators_only
 @csrf_exempt
 @require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:

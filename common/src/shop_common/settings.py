@@ -5,6 +5,7 @@ A service's own settings module calls `service_settings()` and adds only what is
 run on a fresh machine: SQLite per service, an in-process cache, locally generated secrets.
 """
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -27,6 +28,18 @@ SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
 }
+
+# Who may read /metrics and /readyz (`shop_common.operators`): loopback and private
+# networks (RFC 1918, IPv6 unique local), where Prometheus, the kubelet's probes and
+# compose's health checks come from; never the internet.
+DEFAULT_OPERATOR_NETWORKS = [
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+]
 
 # Swagger UI's files, loaded by the reader's browser: a fixed release, not `@latest`.
 SWAGGER_UI_DIST = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
@@ -117,6 +130,15 @@ def database_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
         database["CONN_HEALTH_CHECKS"] = True
         database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return database
+
+
+def operator_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """`OPERATOR_NETWORKS`: comma-separated addresses or CIDR ranges; a typo stops start-up."""
+    values = env.list("OPERATOR_NETWORKS", default=DEFAULT_OPERATOR_NETWORKS)
+    try:
+        return [ipaddress.ip_network(value, strict=False) for value in values]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"OPERATOR_NETWORKS: {exc}") from None
 
 
 def redis_cache(url: str, *, key_prefix: str) -> dict[str, Any]:
@@ -307,6 +329,7 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         "USE_X_FORWARDED_HOST": not this.public,
         "SECURE_PROXY_SSL_HEADER": None if this.public else ("HTTP_X_FORWARDED_PROTO", "https"),
         # Bodies over this size are refused with 413 before anything reads them.
+        "OPERATOR_NETWORKS": operator_networks(),
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024),
         "CSRF_FAILURE_VIEW": "shop_common.errors.csrf_failure",
         "REST_FRAMEWORK": {
