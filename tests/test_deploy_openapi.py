@@ -53,25 +53,34 @@ def manage(service: str, tmp_path: Path, *args: str) -> subprocess.CompletedProc
     )
 
 
-@pytest.fixture(scope="module", params=sorted(CONTRACT))
-def generated(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[str, subprocess.CompletedProcess[str], dict[str, Any]]:
-    service = request.param
-    folder = tmp_path_factory.mktemp(service)
-    result = manage(
-        service,
-        folder,
-        "spectacular",
-        "--validate",
-        "--fail-on-warn",
-        "--format",
-        "openapi-json",
-        "--file",
-        str(folder / "schema.json"),
-    )
-    schema = json.loads((folder / "schema.json").read_text()) if result.returncode == 0 else {}
-    return service, result, schema
+Generated = tuple[str, subprocess.CompletedProcess[str], dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def schemas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Generated]:
+    """Every service's schema, generated once for the module."""
+    generated = {}
+    for service in sorted(CONTRACT):
+        folder = tmp_path_factory.mktemp(service)
+        result = manage(
+            service,
+            folder,
+            "spectacular",
+            "--validate",
+            "--fail-on-warn",
+            "--format",
+            "openapi-json",
+            "--file",
+            str(folder / "schema.json"),
+        )
+        schema = json.loads((folder / "schema.json").read_text()) if result.returncode == 0 else {}
+        generated[service] = (service, result, schema)
+    return generated
+
+
+@pytest.fixture(params=sorted(CONTRACT))
+def generated(request: pytest.FixtureRequest, schemas: dict[str, Generated]) -> Generated:
+    return schemas[request.param]
 
 
 def test_the_schema_generates_without_a_warning(generated: Any) -> None:
@@ -121,3 +130,74 @@ def test_the_gateway_serves_swagger_ui_over_every_services_schema(tmp_path: Path
     assert "StandaloneLayout" in page  # the layout with the service picker
     for service in CONTRACT:
         assert f'"url": "/api/v1/{service}/schema/"' in page
+
+
+def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, by_method in schema["paths"].items()
+        for method, operation in by_method.items()
+    ]
+
+
+def test_catalog_reads_are_open_to_anyone_and_writes_need_a_token(generated: Any) -> None:
+    service, _, schema = generated
+    for method, path, operation in operations(schema):
+        anyone = {} in operation.get("security", [{}])
+        open_to_anyone = service == "user_svc" and path.startswith("/api/v1/auth/")
+        if service == "product_svc":
+            open_to_anyone = method == "GET"
+        expected = open_to_anyone and path != "/api/v1/auth/logout/"
+        assert anyone == expected, f"{method} {path}"
+
+
+def test_every_operation_documents_every_status_it_can_answer(generated: Any) -> None:
+    _, _, schema = generated
+    for method, path, operation in operations(schema):
+        statuses = set(operation["responses"])
+        assert {"400", "429", "502", "503", "504"} <= statuses, f"{method} {path}"
+        if "requestBody" in operation:
+            assert {"413", "415"} <= statuses, f"{method} {path}"
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        if "page" in names or "{" in path:
+            assert "404" in statuses, f"{method} {path}"
+        if path.startswith("/api/v1/categories/") and method == "DELETE":
+            assert "409" in statuses
+
+
+def component(schema: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    ref = reference.get("$ref") or reference["allOf"][0]["$ref"]
+    return schema["components"]["schemas"][ref.rpartition("/")[2]]
+
+
+def test_placing_and_moving_an_order_are_described_in_full(schemas: dict[str, Generated]) -> None:
+    _, _, schema = schemas["order_svc"]
+    place = schema["paths"]["/api/v1/orders/"]["post"]
+    body = component(schema, place["requestBody"]["content"]["application/json"]["schema"])
+    assert set(body["required"]) == {"items", "shipping_address"}
+    address = component(schema, body["properties"]["shipping_address"])
+    assert {"name", "line1", "city", "postal_code", "country"} <= set(address["required"])
+    item = body["properties"]["items"]
+    assert (item["minItems"], item["maxItems"]) == (1, 100)
+    header = next(p for p in place["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["in"] == "header"
+    assert {"201", "400", "409", "422", "503"} <= set(place["responses"])
+    move = schema["paths"]["/api/v1/orders/{id}/status/"]["post"]
+    move_body = component(schema, move["requestBody"]["content"]["application/json"]["schema"])
+    assert "status" in move_body["required"]
+    assert "409" in move["responses"]
+    order = schema["components"]["schemas"]["Order"]
+    assert component(schema, order["properties"]["shipping_address"]) == component(
+        schema, {"$ref": "#/components/schemas/ShippingAddress"}
+    )
+
+
+def test_a_price_is_declared_as_the_decimal_strings_the_api_takes(
+    schemas: dict[str, Generated],
+) -> None:
+    _, _, schema = schemas["product_svc"]
+    price = re.compile(
+        schema["components"]["schemas"]["ProductRequest"]["properties"]["price"]["pattern"]
+    )
+    assert all(price.search(text) for text in ("0", "19.99", "99999999.99", "5.5"))
+    assert not any(price.search(text) for text in ("-1", "", ".", "1.234", "123456789"))

@@ -47,6 +47,7 @@ class StatusEventSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     items = OrderLineSerializer(source="lines", many=True, read_only=True)
     history = StatusEventSerializer(many=True, read_only=True)
+    shipping_address = ShippingAddressSerializer(read_only=True)
 
     class Meta:
         model = Order

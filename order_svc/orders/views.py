@@ -6,6 +6,8 @@ Domain errors (`orders.exceptions`) become HTTP answers in the shared exception 
 import uuid
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -24,7 +26,22 @@ from orders.serializers import (
 )
 from orders.states import Actor
 from shop_common.client import IDEMPOTENCY_HEADER
+from shop_common.openapi import error_answer
 from shop_common.permissions import IsStaff
+
+ORDER = OpenApiResponse(OrderSerializer, description="The order, with its lines and history.")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes a retried POST safe: the same key and body answer the first result "
+    "(with `Idempotent-Replayed: true`); another body under the key is a 422.",
+    pattern=idempotency.KEY_FORMAT.pattern.join("^$"),
+)
+STOCK_UNAVAILABLE = error_answer(
+    "The product service could not be reached: nothing was sold; try again after Retry-After."
+)
+CANNOT_MOVE = error_answer("The order cannot make that move from its status (named in `status`).")
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -40,15 +57,39 @@ class OrderViewSet(viewsets.GenericViewSet):
     permission_classes = (IsAuthenticated,)
     lookup_value_converter = "uuid"
 
+    @extend_schema(
+        summary="Your orders, newest first (staff: everyone's)", parameters=[OrderFilterSerializer]
+    )
     def list(self, request: Request) -> Response:
         filters = validated(OrderFilterSerializer, request.query_params)
         orders = selectors.orders_visible_to(request.user, status=filters.get("status"))
         page = self.paginate_queryset(orders)
         return self.get_paginated_response(OrderSerializer(page, many=True).data)
 
+    @extend_schema(summary="One order", responses=ORDER)
     def retrieve(self, request: Request, pk: uuid.UUID) -> Response:
         return Response(OrderSerializer(selectors.order_visible_to(request.user, pk)).data)
 
+    @extend_schema(
+        summary="Place an order",
+        description="Prices come from the catalog, never from the client.",
+        request=PlaceOrderSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: OpenApiResponse(OrderSerializer, description="The order, confirmed."),
+            400: error_answer(
+                "An empty or invalid list, a repeated, unknown or inactive product, an "
+                "invalid address or Idempotency-Key."
+            ),
+            409: error_answer(
+                "Stock is short (each short product named in `short`; nothing was taken), "
+                "the products have different currencies, or a request with this "
+                "Idempotency-Key is still being processed."
+            ),
+            422: error_answer("This Idempotency-Key was used with another body."),
+            503: STOCK_UNAVAILABLE,
+        },
+    )
     def create(self, request: Request) -> Response:
         key = idempotency.clean_key(request.headers.get(IDEMPOTENCY_HEADER))
         if key is None:
@@ -84,6 +125,11 @@ class OrderViewSet(viewsets.GenericViewSet):
             headers={"Location": location},
         )
 
+    @extend_schema(
+        summary="Cancel an order and give its stock back",
+        request=None,
+        responses={200: ORDER, 409: CANNOT_MOVE},
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: uuid.UUID) -> Response:
         order = selectors.order_visible_to(request.user, pk)
@@ -91,6 +137,11 @@ class OrderViewSet(viewsets.GenericViewSet):
         order = services.cancel_order(order_id=order.id, actor=actor, actor_id=request.user.id)
         return Response(OrderSerializer(order).data)
 
+    @extend_schema(
+        summary="Move an order on (staff)",
+        request=StatusChangeSerializer,
+        responses={200: ORDER, 409: CANNOT_MOVE},
+    )
     @action(
         detail=True,
         methods=["post"],

@@ -3,10 +3,12 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from shop_common.openapi import error_answer
 from shop_common.permissions import IsStaffOrReadOnly
 
 from . import selectors, services
@@ -20,6 +22,14 @@ class StillInUse(exceptions.APIException):
     default_code = "still_in_use"
 
 
+@extend_schema_view(
+    destroy=extend_schema(
+        responses={
+            204: None,
+            409: error_answer("Still in use: products, subcategories or orders refer to it."),
+        }
+    )
+)
 class CatalogViewSet(viewsets.ModelViewSet):
     """What products and categories share: the permission, integer ids in the path, and
     the service errors turned into answers (a unique race lost: 400; delete refused: 409)."""

@@ -31,12 +31,7 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from shop_common.jwt_keys import jwks
-from shop_common.openapi import ERROR_REF
-
-
-def error_answer(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ERROR_REF, description=description)
-
+from shop_common.openapi import error_answer
 
 # Signing in and changing the password count failed attempts per email (accounts.throttling).
 LOGIN_THROTTLED = error_answer(

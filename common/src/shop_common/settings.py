@@ -339,7 +339,7 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
             "DEFAULT_AUTHENTICATION_CLASSES": ["shop_common.auth.JWTAuthentication"],
             "DEFAULT_PAGINATION_CLASS": "shop_common.pagination.PageNumberPagination",
             "UNAUTHENTICATED_USER": None,
-            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "DEFAULT_SCHEMA_CLASS": "shop_common.openapi.PermissionAwareAutoSchema",
         },
         "SPECTACULAR_SETTINGS": openapi_settings(service=service),
         "LOGGING": logging_settings(service=service),
