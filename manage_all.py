@@ -7,7 +7,7 @@
     python manage_all.py run                                # the four services on gunicorn,
                                                             # and order reconciliation
 
-The services and their ports come from the one table in `shop_common.services`.
+The services and their ports come from the one table in `shop_common.service_table`.
 """
 
 import argparse
@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shop_common.services import SERVICES, Service
+from shop_common.service_table import SERVICES, Service
 
 ROOT = Path(__file__).resolve().parent
 # Commands that need a database; a service without one (the gateway) skips them.

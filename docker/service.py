@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 
-from shop_common.services import Service, get_service
+from shop_common.service_table import Service, get_service
 
 logger = logging.getLogger("shop.container")
 

@@ -8,7 +8,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from shop_common.services import SERVICES, Service
+from shop_common.service_table import SERVICES, Service
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*[A-Z0-9]")

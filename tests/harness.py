@@ -21,7 +21,7 @@ import psycopg
 import requests
 from psycopg import sql
 
-from shop_common.services import SERVICES, Service
+from shop_common.service_table import SERVICES, Service
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from harness import free_port, wait_until_healthy
-from shop_common.services import SERVICES
+from shop_common.service_table import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 import pytest
 import requests
 
-from shop_common.services import SERVICES
+from shop_common.service_table import SERVICES
 
 
 @pytest.mark.parametrize("name", list(SERVICES))

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from shop_common.services import SERVICES
+from shop_common.service_table import SERVICES
 
 AUTH_MODES = frozenset({"none", "optional", "required", "staff_writes"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -13,7 +13,7 @@ from gateway.breaker import Breaker, Permit
 from gateway.errors import GatewayError
 from gateway.routes import RetryPolicy, route_table
 from shop_common.client import BudgetRetry, ServiceClient
-from shop_common.services import SERVICES
+from shop_common.service_table import SERVICES
 
 # Each gunicorn thread keeps its own session; a few connections per host are plenty.
 POOL_SIZE = 4

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from shop_common.services import SERVICES
+from shop_common.service_table import SERVICES
 from shop_common.settings import env, public_origin, service_settings
 
 globals().update(

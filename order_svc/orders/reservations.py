@@ -18,7 +18,7 @@ from django.conf import settings
 from orders.exceptions import OutOfStock, StockUnavailable, UnknownProducts
 from shop_common.client import IDEMPOTENCY_HEADER, ServiceClient, UpstreamError, json_object
 from shop_common.service_credentials import ServiceCredential, ServiceCredentialError
-from shop_common.services import SERVICES
+from shop_common.service_table import SERVICES
 
 logger = logging.getLogger(__name__)
 

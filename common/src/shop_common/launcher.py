@@ -6,7 +6,7 @@ import sys
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
 
-from shop_common.services import get_service
+from shop_common.service_table import get_service
 
 
 def use_settings(service: str) -> None:

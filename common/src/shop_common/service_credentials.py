@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from shop_common.client import ServiceClient, UpstreamError, json_object
 from shop_common.local_secrets import local_secret
-from shop_common.services import SERVICES
+from shop_common.service_table import SERVICES
 from shop_common.settings import var_dir
 
 CLIENT_SECRET_ENV = "SERVICE_CLIENT_SECRET"

@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from shop_common.jwt_keys import keys_dir, public_keys_setting
 from shop_common.local_secrets import local_secret
-from shop_common.services import SERVICES, Service, get_service
+from shop_common.service_table import SERVICES, Service, get_service
 
 env = environ.Env()
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from shop_common.services import Service
+from shop_common.service_table import Service
 from shop_common.settings import service_settings
 
 # Named "common": its database comes from COMMON_DATABASE_URL, like a service's would.

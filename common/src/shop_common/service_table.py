@@ -5,13 +5,15 @@ product_svc" read this table instead of repeating names and numbers.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 
 @dataclass(frozen=True)
 class Service:
     name: str
     port: int
+    # The flags are named wherever a service is declared: a bare `False` says nothing.
+    _: KW_ONLY
     has_database: bool = True
     # Keeps counters and cache in the `default` cache: on the in-process default cache
     # it must run as one process (with threads) so that every request sees the same one.
@@ -39,7 +41,11 @@ SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
         Service(
-            "gateway_svc", _port("gateway_svc", 8000), False, needs_shared_cache=True, public=True
+            "gateway_svc",
+            _port("gateway_svc", 8000),
+            has_database=False,
+            needs_shared_cache=True,
+            public=True,
         ),
         Service("user_svc", _port("user_svc", 8001)),
         Service("product_svc", _port("product_svc", 8002)),
