@@ -9,7 +9,7 @@ TEST_DIRS := common user_svc product_svc order_svc gateway_svc tests
 
 .PHONY: install run test lint format
 
-$(INSTALLED): requirements/*.txt common/pyproject.toml
+$(INSTALLED): requirements/*.txt common/pyproject.toml testing/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt

@@ -10,7 +10,7 @@ requests/second and p50/p99 latency of the product list served
   (e) the gateway's `/healthz`,
 and prints the ratios against the goals. The targets are measured in turn, for several
 rounds, and the median round counts: the machine may be shared. The services run as the
-cross-service tests run them (tests/harness.py: fresh database, free ports,
+cross-service tests run them (shop_testing.harness: fresh database, free ports,
 `manage_all.py run`'s gunicorn settings); nginx is Debian's, started here on loopback
 with its own configuration.
 
@@ -34,10 +34,8 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from harness import System, free_port  # noqa: E402
+from shop_testing.harness import System
+from shop_testing.ports import free_port
 
 PRODUCT_LIST = "/api/v1/products/"
 NGINX_CONF = """

@@ -28,13 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+import requests
 
-import requests  # noqa: E402
-from test_orders_support import Shop  # noqa: E402
-
-from harness import System  # noqa: E402
+from shop_testing.harness import System
+from shop_testing.shop import Shop
 
 SERVICES = ("user_svc", "product_svc", "order_svc")
 TAKEN_STATUSES = ("confirmed", "paid", "shipped", "delivered")

@@ -1,15 +1,15 @@
 """Cross-service tests: they start real service processes and talk to them over HTTP.
 
-`system` starts every service once per test session (see harness.py). A test that stops
-a service must start it again before it ends (`try/finally`), so the next test finds the
-system whole.
+`system` starts every service once per test session (see shop_testing.harness). A test
+that stops a service must start it again before it ends (`try/finally`), so the next test
+finds the system whole.
 """
 
 from collections.abc import Iterator
 
 import pytest
 
-from harness import System
+from shop_testing.harness import System
 
 
 @pytest.fixture(scope="session")

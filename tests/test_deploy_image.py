@@ -9,7 +9,6 @@ import ast
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from deploy_support import REPO, SERVICES, Service, code_files, venv_tool
+from shop_testing.ports import free_port
 
 DOCKERFILE = REPO / "Dockerfile"
 DOCKER_DIR = REPO / "docker"
@@ -39,12 +39,6 @@ def image_environment(service: str, var_dir: Path, **extra: str) -> dict[str, st
         "DEBUG": "1",
         **extra,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_hadolint_finds_nothing() -> None:

@@ -1,4 +1,4 @@
-"""The gateway in front of the real services (see harness.py): routes, tokens, cache
+"""The gateway in front of the real services (see shop_testing.harness): routes, tokens, cache
 invalidation through the API and the product admin, limits across two gateway workers,
 a service down, Redis down, oversized bodies."""
 
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from harness import free_port
+from shop_testing.ports import free_port
 
 PASSWORD = "a-long-enough-pass-phrase-1"
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness import free_port, wait_until_healthy
 from shop_common.service_table import SERVICES
+from shop_testing.harness import wait_until_healthy
+from shop_testing.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from harness import System
-from test_orders_support import Shop, StockProxy, crash, wait_for
+from shop_testing.harness import System
+from shop_testing.shop import Shop, StockProxy, crash, wait_for
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import uuid
 import pytest
 import requests
 
-from harness import System
-from test_orders_support import Shop, as_json, order_body
+from shop_testing.harness import System
+from shop_testing.shop import Shop, as_json, order_body
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from harness_ports import closed_port
 from shop_common.client import ServiceClient, UpstreamTimeout, UpstreamUnavailable
 from shop_common.request_id import request_id_var
+from shop_testing.ports import free_port
 
 
 @dataclass
@@ -139,7 +139,7 @@ def test_a_refused_connection_is_retried_then_reported_as_unavailable():
     started = time.monotonic()
 
     with pytest.raises(UpstreamUnavailable) as raised:
-        make_client(f"http://127.0.0.1:{closed_port()}").request("GET", "/thing")
+        make_client(f"http://127.0.0.1:{free_port()}").request("GET", "/thing")
 
     assert raised.value.service == "upstream"
     assert time.monotonic() - started < 2

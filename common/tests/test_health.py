@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness_ports import closed_port
+from shop_testing.ports import free_port
 
 HERE = Path(__file__).resolve().parent
 READYZ_IN_A_FRESH_PROCESS = (
@@ -51,7 +51,7 @@ def test_readyz_is_200_when_the_database_answers(client):
 
 def test_readyz_is_503_naming_the_database_when_it_is_down():
     status, body = readyz_with(
-        COMMON_DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port()}/shop"
+        COMMON_DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/shop"
     )
 
     assert status == 503
@@ -60,7 +60,7 @@ def test_readyz_is_503_naming_the_database_when_it_is_down():
 
 
 def test_readyz_is_503_naming_redis_when_it_is_down():
-    status, body = readyz_with(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    status, body = readyz_with(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
 
     assert status == 503
     assert "redis" in body["detail"]

@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from gateway.tests.test_retries import closed_port
 from gateway.tests.upstream import FakeService, Reply
+from shop_testing.ports import free_port
 
 READ = "/api/v1/auth/jwks/"
 
@@ -62,7 +62,7 @@ def test_successes_between_failures_keep_it_closed(client, services):
 
 def test_instances_are_taken_in_turn_skipping_one_whose_breaker_is_open(client, monkeypatch):
     good, other = FakeService(), FakeService()
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("USER_SVC_URL", f"{good.url}, {dead},{other.url}")
     try:
         answers = [client.get(READ).status_code for _ in range(12)]

@@ -7,14 +7,14 @@ import time
 import pytest
 
 from gateway.shared_cache import shared_cache
-from gateway.tests.test_retries import closed_port
+from shop_testing.ports import free_port
 
 
 @pytest.fixture
 def redis_down(settings):
     down = {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
     }
     settings.CACHES = {"default": down, "catalog": {**down, "KEY_PREFIX": "catalog"}}

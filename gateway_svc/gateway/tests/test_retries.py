@@ -1,10 +1,10 @@
-import socket
 import time
 
 import pytest
 
 from gateway.tests.tokens import bearer
 from gateway.tests.upstream import Reply
+from shop_testing.ports import free_port
 
 READ = "/api/v1/auth/jwks/"  # a GET that is never cached
 ORDERS = "/api/v1/orders/"
@@ -14,12 +14,6 @@ def place_order(client, **headers: str):
     return client.post(
         ORDERS, b'{"items": []}', content_type="application/json", headers={**bearer(), **headers}
     )
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.parametrize("failure", [Reply(502), Reply(503), Reply(504), Reply(reset=True)])
@@ -98,7 +92,7 @@ def test_a_slow_service_answers_504_at_once_and_is_not_retried(client, services,
 
 
 def test_a_service_that_is_down_answers_a_json_503_within_the_budget(client, monkeypatch):
-    monkeypatch.setenv("USER_SVC_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("USER_SVC_URL", f"http://127.0.0.1:{free_port()}")
 
     started = time.monotonic()
     response = client.get(READ)

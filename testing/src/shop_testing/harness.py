@@ -8,7 +8,6 @@ other through `<NAME>_URL`.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +21,11 @@ import requests
 from psycopg import sql
 
 from shop_common.service_table import SERVICES, Service
+from shop_testing.ports import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+# The repository: this package is installed editable from testing/src/shop_testing.
+ROOT = Path(__file__).resolve().parents[3]
 START_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_healthy(url: str, *, timeout: float = START_TIMEOUT) -> bool:

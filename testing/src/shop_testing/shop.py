@@ -1,7 +1,6 @@
-"""What the `test_orders_*` modules share: a signed-in shop on the harness's real services.
+"""A signed-in shop on the harness's real services, for cross-service tests and benchmarks.
 
-(It lives here rather than in conftest.py, which belongs to the harness; it holds no
-tests of its own.) Users sign up and log in through user_svc, staff is made with
+Users sign up and log in through user_svc, staff is made with
 `createsuperuser`, products are created through product_svc's API, orders are placed
 on order_svc directly, and `StockProxy` stands between order_svc and product_svc to lose
 answers or hang on purpose.
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from harness import ROOT, System
+from shop_testing.harness import ROOT, System
 
 PASSWORD = "correct-Horse-battery-9"
 ADDRESS = {
