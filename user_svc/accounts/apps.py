@@ -5,7 +5,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts.throttling import login_rate
+        from shop_common.rate_limits import LoginLimits
 
-        # A mistyped RATE_LIMIT_LOGIN stops the process now, not at the first login.
-        login_rate()
+        # A mistyped RATE_LIMIT_LOGIN(_CEILING) stops the process now, not at the first login.
+        LoginLimits.from_settings()

@@ -23,7 +23,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.exceptions import InvalidClient, InvalidCredentials, TokenRejected
 from accounts.models import EMAIL_TAKEN, User
-from accounts.throttling import LoginThrottle
+from accounts.throttling import begin_password_check, password_check_succeeded
 from accounts.tokens import (
     MintedToken,
     mint_access_token,
@@ -75,14 +75,12 @@ def update_profile(*, user: User, **changes: str) -> User:
 
 
 def log_in(*, request: HttpRequest, email: str, password: str) -> TokenPair:
-    throttle = LoginThrottle(email)
-    throttle.check()
+    attempt = begin_password_check(request, email)
     user = authenticate(request, email=email, password=password)
     if user is None:
-        throttle.record_failure()
         logger.info("login failed")
         raise InvalidCredentials
-    throttle.reset()
+    password_check_succeeded(attempt)
     user_id_var.set(user.pk)
     update_last_login(None, user)
     with transaction.atomic():
@@ -124,13 +122,15 @@ def log_out(*, user_id: int, refresh: str) -> None:
         _revoke(_lock_user(user_id), claims["jti"])
 
 
-def change_password(*, user: User, old_password: str, new_password: str) -> None:
-    """Set a new password and revoke every refresh token the user holds."""
-    throttle = LoginThrottle(user.email)
-    throttle.check()
+def change_password(
+    *, request: HttpRequest, user: User, old_password: str, new_password: str
+) -> None:
+    """Set a new password and revoke every refresh token the user holds. A wrong old
+    password counts as a failed login: a stolen access token must not guess it quickly."""
+    attempt = begin_password_check(request, user.email)
     if not user.check_password(old_password):
-        throttle.record_failure()
         raise ValidationError({"old_password": ["The old password is wrong."]})
+    password_check_succeeded(attempt)
     with transaction.atomic():
         user = _lock_user(user.pk)
         user.set_password(new_password)

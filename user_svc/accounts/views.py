@@ -208,7 +208,7 @@ class PasswordChangeView(SignedInView):
         user = get_active_user(request.user.id)
         serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
         serializer.is_valid(raise_exception=True)
-        services.change_password(user=user, **serializer.validated_data)
+        services.change_password(request=request, user=user, **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from shop_common.jwt_keys import signing_key
 from shop_common.service_credentials import registered_client_secrets
-from shop_common.settings import env, service_settings
+from shop_common.settings import env, login_limit_settings, service_settings
 
 base = service_settings(
     service="user_svc",
@@ -39,6 +39,8 @@ JWT_ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES"
 JWT_REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=7))
 JWT_SERVICE_TOKEN_LIFETIME = timedelta(minutes=env.int("JWT_SERVICE_TOKEN_MINUTES", default=5))
 SERVICE_CLIENT_SECRETS = registered_client_secrets(debug=base["DEBUG"])
-# Failed logins per email before further attempts are refused for the rest of the window
-# (the same variable and default as the gateway's own per-email limit).
-RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="10/h")
+# Failed logins before further attempts are refused for the rest of the window: the same
+# variables and defaults as the gateway's.
+globals().update(login_limit_settings())
+# The proxies whose X-Forwarded-For is believed: those in front of the gateway, and it.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0) + 1

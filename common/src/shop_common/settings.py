@@ -159,9 +159,10 @@ def cache_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
     gateway share (the catalog version).
 
     On the embedded defaults every cache that more than one process reads is a folder on
-    disk: a service's gunicorn workers share their `default` (a per-worker login throttle
-    would be no throttle), product_svc and the gateway share `catalog`. Only a service
-    that runs as one process (`needs_shared_cache`) keeps its cache in memory.
+    disk: a service's gunicorn workers share their `default` (a per-worker login limit
+    would be no limit), product_svc and the gateway share `catalog`. Only a service
+    that runs as one process (`needs_shared_cache`) keeps its cache in memory. The folders
+    are `FileCache`s, whose increments are atomic across processes.
     """
     redis_url = env.str("REDIS_URL", default="")
     if redis_url:
@@ -174,16 +175,26 @@ def cache_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
         {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
         if service.needs_shared_cache
         else {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "shop_common.file_cache.FileCache",
             "LOCATION": str(cache_dir / service.name),
         }
     )
     return {
         "default": own,
         "catalog": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "shop_common.file_cache.FileCache",
             "LOCATION": str(cache_dir / "catalog"),
         },
+    }
+
+
+def login_limit_settings() -> dict[str, str]:
+    """Failed logins, counted by the gateway and again by user_svc (`shop_common.rate_limits`):
+    per email from one address, and per email from every address together (the ceiling)."""
+    return {
+        "RATE_LIMIT_LOGIN": env.str("RATE_LIMIT_LOGIN", default="10/h"),
+        # NIST SP 800-63B: at most 100 consecutive failures on one account.
+        "RATE_LIMIT_LOGIN_CEILING": env.str("RATE_LIMIT_LOGIN_CEILING", default="100/h"),
     }
 
 
