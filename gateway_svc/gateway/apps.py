@@ -6,10 +6,14 @@ class GatewayConfig(AppConfig):
 
     def ready(self) -> None:
         from gateway.breaker import BreakerStateCollector
+        from gateway.limits import rates
         from gateway.routes import route_table
         from gateway.upstreams import breakers
         from shop_common.metrics import register_collector
+        from shop_common.rate_limits import LoginLimits
 
-        # A wrong route table stops the process at start-up, not at the first request.
+        # A wrong route table or rate stops the process at start-up, not at the first request.
         route_table()
+        rates()
+        LoginLimits.from_settings()
         register_collector(BreakerStateCollector(breakers))

@@ -61,7 +61,7 @@ def build_route(entry: dict[str, Any], retry_policies: dict[str, RetryPolicy]) -
         raise ImproperlyConfigured(f"route {prefix}: unknown service {fields['service']!r}")
     if fields["auth"] not in AUTH_MODES:
         raise ImproperlyConfigured(f"route {prefix}: auth must be one of {sorted(AUTH_MODES)}")
-    unknown_limits = set(fields["limits"]) - {"client", "login"}
+    unknown_limits = set(fields["limits"]) - {"client", "login", "register"}
     if unknown_limits:
         raise ImproperlyConfigured(f"route {prefix}: unknown limits {sorted(unknown_limits)}")
     try:

@@ -22,6 +22,7 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
 from gateway import metrics
+from shop_common.rate_limits import Count, Window, count_one
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,23 +80,20 @@ class SharedCache:
 
     def get_across(self, operation: str, reads: Sequence[tuple[str, str]]) -> list[Any]:
         """The values of keys in several cache aliases (None where missing or failing)."""
-        return self.count_and_get(operation, None, 0, reads)[1]
+        return self.count_and_get(operation, [], reads)[1]
 
     def count_and_get(
-        self, operation: str, counter: str | None, ttl: int, reads: Sequence[tuple[str, str]]
-    ) -> tuple[int | None, list[Any]]:
-        """Add one to `counter` (created to live `ttl` seconds) and read keys of several
-        aliases: one round trip when they all live on one Redis, as in production."""
+        self, operation: str, windows: Sequence[Window], reads: Sequence[tuple[str, str]]
+    ) -> tuple[list[Count] | None, list[Any]]:
+        """Count one in each rate-limit window and read keys of several aliases: one round
+        trip when they all live on one Redis, as in production. No counts when it fails."""
 
-        def run() -> tuple[int | None, list[Any]]:
+        def run() -> tuple[list[Count], list[Any]]:
             clients = one_redis((self.alias, *(alias for alias, _ in reads)))
             if clients is not None:
-                return _in_one_call(clients, counter, ttl, [key for _, key in reads])
-            count = None
-            if counter is not None:
-                self.cache.add(counter, 0, timeout=ttl)
-                count = self.cache.incr(counter)
-            return count, [caches[alias].get(key) for alias, key in reads]
+                return _in_one_call(clients, windows, [key for _, key in reads])
+            counts = [count_one(self.cache, window) for window in windows]
+            return counts, [caches[alias].get(key) for alias, key in reads]
 
         return self.call(operation, run, (None, [None] * len(reads)))
 
@@ -123,13 +121,16 @@ def _forget_clients(*, setting: str, **kwargs: Any) -> None:
         one_redis.cache_clear()
 
 
-# One round trip, and atomic: create the counter (KEYS[1]) to live ARGV[1] seconds unless it
-# exists, add one, and read the other keys. Integers are what django-redis stores as plain
-# numbers, so this is the counter its `add` and `incr` would make.
+# One round trip, and atomic: create each of the first #ARGV keys (counters) to live
+# ARGV[i] seconds unless it exists, add one, and read the other keys. Integers are what
+# django-redis stores as plain numbers, so these are the counters its `add` and `incr` make.
 COUNT_AND_READ = """
-redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
-local found = {redis.call('INCR', KEYS[1])}
-for i = 2, #KEYS do found[i] = redis.call('GET', KEYS[i]) end
+local found = {}
+for i = 1, #ARGV do
+  redis.call('SET', KEYS[i], 0, 'EX', ARGV[i], 'NX')
+  found[i] = redis.call('INCR', KEYS[i])
+end
+for i = #ARGV + 1, #KEYS do found[i] = redis.call('GET', KEYS[i]) end
 return found
 """
 
@@ -141,19 +142,22 @@ def count_and_read_script(redis: Any) -> Any:
 
 
 def _in_one_call(
-    clients: tuple[Any, ...], counter: str | None, ttl: int, keys: list[str]
-) -> tuple[int | None, list[Any]]:
+    clients: tuple[Any, ...], windows: Sequence[Window], keys: list[str]
+) -> tuple[list[Count], list[Any]]:
     """`clients[0]` counts, the others read `keys` (decoded as django-redis would)."""
     counting, readers = clients[0], clients[1:]
     read_keys = [client.make_key(key) for client, key in zip(readers, keys, strict=True)]
     redis = counting.get_client(write=True)
-    if counter is None:
-        count, raw = None, redis.mget(read_keys) if read_keys else []
-    else:
-        count, *raw = count_and_read_script(redis)(
-            keys=[counting.make_key(counter), *read_keys], args=[ttl]
+    if windows:
+        counter_keys = [counting.make_key(window.key) for window in windows]
+        found = count_and_read_script(redis)(
+            keys=[*counter_keys, *read_keys], args=[window.ttl for window in windows]
         )
-    return count, [None if v is None else c.decode(v) for c, v in zip(readers, raw, strict=True)]
+    else:
+        found = redis.mget(read_keys) if read_keys else []
+    counts = [Count(w, n) for w, n in zip(windows, found, strict=False)]
+    raw = found[len(windows) :]
+    return counts, [None if v is None else c.decode(v) for c, v in zip(readers, raw, strict=True)]
 
 
 shared_cache = SharedCache()

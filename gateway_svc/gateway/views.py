@@ -23,21 +23,21 @@ def gateway(request: HttpRequest) -> HttpResponse:
     request.metrics_route = route.prefix
     caller, refusal = auth.identify(request, route)
     cache_keys = cache.reads(request, route)
-    usage = None
+    counts, guarded = [], None
     try:
         body = proxy.read_body(request)
-        email = limits.login_email(route, body)
-        usage, refused, cached = limits.check(request, route, caller, email, cache_keys)
-        if refused:
-            raise usage.refusal()
+        counts, cached = limits.check(request, route, caller, cache_keys)
+        guarded = limits.guard(request, route, body)
+        if guarded is not None:
+            guarded.check()
         found = cache.lookup(cache_keys, cached) if cache_keys else None
         response = answer(request, route, refusal, body, found)
-        usage = limits.after_response(request, response, email) or usage
     except GatewayError as error:
         response = error.response()
-    if usage is not None:
-        for name, value in usage.headers().items():
-            response[name] = value
+    if guarded is not None:
+        guarded.settle(response.status_code)
+    for name, value in limits.headers(counts, guarded).items():
+        response[name] = value
     if route.cache_ttl:
         response.setdefault("X-Cache", "MISS")
     return response

@@ -3,13 +3,13 @@
 from pathlib import Path
 
 from shop_common.service_table import SERVICES
-from shop_common.settings import env, public_origin, service_settings
+from shop_common.settings import env, login_limit_settings, public_origin, service_settings
 
 globals().update(
     service_settings(
         service="gateway_svc",
         base_dir=Path(__file__).resolve().parent.parent,
-        apps=["django_ratelimit", "gateway"],
+        apps=["gateway"],
     )
 )
 
@@ -33,6 +33,12 @@ GATEWAY_ROUTES = [
         "service": "user_svc",
         "methods": ["POST"],
         "auth": "required",
+    },
+    {
+        "prefix": "/api/v1/auth/register/",
+        "service": "user_svc",
+        "methods": ["POST"],
+        "limits": ["client", "register"],
     },
     {"prefix": "/api/v1/auth/", "service": "user_svc", "methods": [*READ, "POST"]},
     {
@@ -80,13 +86,17 @@ GATEWAY_ROUTE_DEFAULTS = {
 GATEWAY_RETRY_POLICIES = {
     "standard": {"retries": 2, "backoff": 0.1, "max_wait": 1.0, "budget": 3.0},
 }
-# Rate limits in django-ratelimit's form: "client" counts each request per user id (signed
-# in) or per address; "login" counts failed logins per email.
+# Rate limits in django-ratelimit's form (gateway.limits): "client" counts each request per
+# address (anonymous) or per user id and per address (signed in); "register" counts the
+# accounts made per address; "login" counts failed logins per email and address, and per
+# email (RATE_LIMIT_LOGIN, RATE_LIMIT_LOGIN_CEILING).
 GATEWAY_LIMITS = {
     "anon": env.str("RATE_LIMIT_ANON", default="120/m"),
     "user": env.str("RATE_LIMIT_USER", default="600/m"),
-    "login": env.str("RATE_LIMIT_LOGIN", default="10/h"),
+    "address": env.str("RATE_LIMIT_ADDRESS", default="1200/m"),
+    "register": env.str("RATE_LIMIT_REGISTER", default="10/h"),
 }
+globals().update(login_limit_settings())
 # How many proxies in front of the gateway append to X-Forwarded-For. 0: the socket's
 # address is the client's, and X-Forwarded-For from outside is never believed.
 GATEWAY_TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
@@ -108,9 +118,5 @@ GATEWAY_BUFFER_MAX_BYTES = env.int("GATEWAY_BUFFER_MAX_BYTES", default=1024 * 10
 # After the shared cache fails, skip it this many seconds (fail open) before trying again,
 # so a hung Redis costs one timeout per process, not one per request.
 GATEWAY_SHARED_CACHE_RETRY_SECONDS = 1.0
-
-RATELIMIT_USE_CACHE = "default"
-if not env.str("REDIS_URL", default=""):
-    # In-process counters are whole only in one process: manage_all.py and the test
-    # harness run the gateway as one gunicorn process with threads when REDIS_URL is unset.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# Without REDIS_URL the counters are in-process, whole only in one process: manage_all.py
+# and the test harness run the gateway as one gunicorn process with threads then.
