@@ -243,6 +243,25 @@ def test_a_10_mb_body_is_refused_before_it_is_read(system):
     assert re.search(rb'"detail":', response.read())
 
 
+@pytest.mark.parametrize(
+    ("name", "headers", "status"),
+    [
+        ("a request line over gunicorn's limit", {}, 414),
+        ("more headers than gunicorn takes", {f"X-Filler-{n}": "1" for n in range(120)}, 431),
+    ],
+)
+@pytest.mark.parametrize("service", ["gateway_svc", "product_svc"])
+def test_what_gunicorn_refuses_itself_is_refused_in_json(system, service, name, headers, status):
+    query = "a" * 5000 if status == 414 else "tea"
+    url = f"{system.url(service)}/api/v1/products/?search={query}"
+
+    response = requests.get(url, headers=headers, timeout=10)
+
+    assert response.status_code == status, name
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["detail"]
+
+
 def test_metrics_are_served_in_the_prometheus_text_format(system):
     requests.get(gateway(system, "/api/v1/categories/"), timeout=10)
 

@@ -3,7 +3,11 @@
 Use: `gunicorn -c python:shop_common.gunicorn_conf <service>.wsgi`.
 """
 
+import json
 import os
+import socket
+
+from gunicorn import util
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 worker_class = "gthread"
@@ -18,3 +22,19 @@ accesslog = None
 errorlog = "-"
 # Several services run side by side; gunicorn's default control socket path is shared.
 control_socket_disable = True
+
+
+def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own refusals, given before Django sees the request (a request line over
+    4094 bytes: 414; too many or too large headers: 431; a malformed request: 400), in the
+    shop's one error shape instead of gunicorn's HTML page."""
+    body = json.dumps({"detail": f"{reason}: {mesg}" if mesg else reason}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# The workers answer those refusals through `gunicorn.util.write_error`, which has no setting.
+util.write_error = write_json_error

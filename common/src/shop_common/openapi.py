@@ -41,11 +41,14 @@ RETRY_AFTER_HEADER = {
         "schema": {"type": "integer"},
     }
 }
-# What the gateway (and the shared middleware behind it) may answer to any request,
-# whatever the operation: a bad Host or Content-Length, the rate limit, a service down.
+# What the gateway (its gunicorn and the shared middleware behind it) may answer to any
+# request, whatever the operation: a bad Host or Content-Length, a URL or headers too
+# large, the rate limit, a service down.
 ANY_OPERATION = (
     ("400", "Invalid input: the bad fields are named in `errors`."),
+    ("414", "The URL is longer than the servers take (4094 bytes for the request line)."),
     ("429", "Too many requests from this caller; try again after Retry-After."),
+    ("431", "Too many request headers, or one too large."),
     ("502", "The service broke off its answer."),
     ("503", "The service is unavailable or busy; try again after Retry-After."),
     ("504", "The service did not answer in time."),
