@@ -4,11 +4,13 @@ version once it has committed, so the gateway never serves an answer older than 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError
 
 from shop_common.catalog import bump_catalog_version
+from shop_common.errors import InvalidFields
 
+from .exceptions import StillInUse
 from .models import Category, Product
 
 CatalogItem = TypeVar("CatalogItem", Product, Category)
@@ -43,8 +45,11 @@ def update_category(*, category: Category, changes: dict[str, Any]) -> Category:
 
 
 def delete(instance: Product | Category) -> None:
-    """Raises `ProtectedError` while something still refers to it."""
-    instance.delete()
+    """Raises `StillInUse` while something still refers to it."""
+    try:
+        instance.delete()
+    except ProtectedError as exc:
+        raise StillInUse(exc) from exc
 
 
 def save_changed_fields(instance: models.Model, fields: list[str]) -> None:
@@ -86,16 +91,16 @@ def _save(
         clashes = _unique_clashes(instance)
         if not clashes:
             raise
-        raise ValidationError(clashes) from exc
+        raise InvalidFields(clashes) from exc
     return instance
 
 
-def _unique_clashes(instance: Product | Category) -> dict[str, list[ValidationError]]:
+def _unique_clashes(instance: Product | Category) -> dict[str, list[str]]:
     model = type(instance)
     others = model._default_manager.exclude(pk=instance.pk)
     unique = [f.name for f in model._meta.concrete_fields if f.unique and not f.primary_key]
     return {
-        name: [instance.unique_error_message(model, (name,))]
+        name: instance.unique_error_message(model, (name,)).messages
         for name in unique
         if others.filter(**{name: getattr(instance, name)}).exists()
     }

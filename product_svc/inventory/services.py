@@ -190,7 +190,7 @@ def _retrying(operation: Callable[[], T]) -> T:
             if sqlstate not in RETRYABLE_SQLSTATES:
                 raise
             if attempt == ATTEMPTS:
-                raise InventoryBusy("the database kept aborting the transaction") from exc
+                raise InventoryBusy() from exc
             logger.warning(
                 "inventory transaction retried", extra={"attempt": attempt, "sqlstate": sqlstate}
             )

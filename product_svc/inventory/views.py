@@ -1,5 +1,6 @@
 """The internal reservations API that order_svc calls; service tokens only, never routed
-by the gateway. Reservation errors become their answers in `error_response`."""
+by the gateway. Reservation errors (`inventory.exceptions`) become their answers in the
+shared exception handler."""
 
 import uuid
 
@@ -13,13 +14,6 @@ from shop_common.permissions import IsService
 
 from . import services
 from .authentication import InternalAuthentication
-from .exceptions import (
-    InventoryBusy,
-    InventoryError,
-    OutOfStock,
-    ReservationReleased,
-    UnknownProducts,
-)
 from .models import Reservation
 from .serializers import ReservationSerializer, ReserveSerializer
 
@@ -27,11 +21,6 @@ from .serializers import ReservationSerializer, ReserveSerializer
 class InternalView(APIView):
     authentication_classes = (InternalAuthentication,)
     permission_classes = (IsService,)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, InventoryError):
-            return error_response(exc)
-        return super().handle_exception(exc)
 
 
 class ReservationListView(InternalView):
@@ -61,29 +50,3 @@ class ReservationReleaseView(InternalView):
     def post(self, request: Request, reservation_id: uuid.UUID) -> Response:
         reservation = services.release(reservation_id=reservation_id)
         return Response(ReservationSerializer(reservation).data)
-
-
-def error_response(exc: InventoryError) -> Response:
-    if isinstance(exc, UnknownProducts):
-        ids = ", ".join(map(str, exc.product_ids))
-        detail = f"Unknown or inactive product(s): {ids}."
-        body = {
-            "detail": detail,
-            "errors": {"items": [detail]},
-            "unknown_products": exc.product_ids,
-        }
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, OutOfStock):
-        short = [vars(shortage) for shortage in exc.shortages]
-        ids = ", ".join(str(item["product_id"]) for item in short)
-        body = {"detail": f"Not enough stock for product(s): {ids}.", "short": short}
-        return Response(body, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, ReservationReleased):
-        detail = f"Reservation {exc.reservation_id} was released; it takes no stock."
-        return Response({"detail": detail, "state": "released"}, status=status.HTTP_410_GONE)
-    assert isinstance(exc, InventoryBusy)
-    return Response(
-        {"detail": "The stock is busy; try again shortly."},
-        status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        headers={"Retry-After": "1"},
-    )
