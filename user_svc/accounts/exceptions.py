@@ -1,33 +1,61 @@
-"""The answers user_svc gives when it refuses: DRF's exception handler turns them into JSON.
+"""The answers user_svc gives when it refuses; the shared exception handler
+(`shop_common.errors`) turns each into JSON.
 
-They are plain `APIException`s, not `AuthenticationFailed`: DRF would turn that into 403
+The 401s are domain errors, not DRF's `AuthenticationFailed`: DRF would turn that into 403
 on the views that take no Authorization header (login, refresh), where 401 is the answer.
 """
 
-from rest_framework import status
-from rest_framework.exceptions import APIException, Throttled
+from accounts.models import EMAIL_TAKEN
+from shop_common.errors import DomainError, InvalidFields
 
 
-class InvalidCredentials(APIException):
-    status_code = status.HTTP_401_UNAUTHORIZED
+class InvalidCredentials(DomainError):
+    status_code = 401
+    code = "invalid_credentials"
     default_detail = "No active account found with the given credentials."
-    default_code = "invalid_credentials"
 
 
-class TokenRejected(APIException):
+class TokenRejected(DomainError):
     """A refresh token that is invalid, expired, revoked, or whose user is gone."""
 
-    status_code = status.HTTP_401_UNAUTHORIZED
+    status_code = 401
+    code = "token_not_valid"
     default_detail = "Token is invalid or expired."
-    default_code = "token_not_valid"
 
 
-class InvalidClient(APIException):
-    status_code = status.HTTP_401_UNAUTHORIZED
+class InvalidClient(DomainError):
+    status_code = 401
+    code = "invalid_client"
     default_detail = "Unknown client or wrong secret."
-    default_code = "invalid_client"
 
 
-class TooManyLoginFailures(Throttled):
-    default_detail = "Too many failed attempts for this email."
-    default_code = "too_many_login_failures"
+class NotYourToken(DomainError):
+    status_code = 403
+    code = "not_your_token"
+    default_detail = "This refresh token belongs to another user."
+
+
+class EmailTaken(InvalidFields):
+    code = "email_taken"
+
+    def __init__(self) -> None:
+        super().__init__({"email": [EMAIL_TAKEN]})
+
+
+class WrongOldPassword(InvalidFields):
+    code = "wrong_old_password"
+
+    def __init__(self) -> None:
+        super().__init__({"old_password": ["The old password is wrong."]})
+
+
+class TooManyLoginFailures(DomainError):
+    status_code = 429
+    code = "too_many_login_failures"
+
+    def __init__(self, *, wait: int) -> None:
+        unit = "second" if wait == 1 else "seconds"
+        super().__init__(
+            f"Too many failed attempts for this email. Expected available in {wait} {unit}.",
+            headers={"Retry-After": str(wait)},
+        )

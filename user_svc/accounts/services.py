@@ -18,11 +18,17 @@ from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.exceptions import InvalidClient, InvalidCredentials, TokenRejected
-from accounts.models import EMAIL_TAKEN, User
+from accounts.exceptions import (
+    EmailTaken,
+    InvalidClient,
+    InvalidCredentials,
+    NotYourToken,
+    TokenRejected,
+    WrongOldPassword,
+)
+from accounts.models import User
 from accounts.throttling import begin_password_check, password_check_succeeded
 from accounts.tokens import (
     MintedToken,
@@ -50,7 +56,7 @@ def _unique_email(email: str) -> Iterator[None]:
             yield
     except IntegrityError:
         if User.objects.with_email(email).exists():
-            raise ValidationError({"email": [EMAIL_TAKEN]}) from None
+            raise EmailTaken from None
         raise
 
 
@@ -117,7 +123,7 @@ def log_out(*, user_id: int, refresh: str) -> None:
     """Revoke the caller's refresh token; revoking it again changes nothing."""
     claims = read_refresh_token(refresh)
     if claims["user_id"] != user_id:
-        raise PermissionDenied("This refresh token belongs to another user.")
+        raise NotYourToken
     with transaction.atomic():
         _revoke(_lock_user(user_id), claims["jti"])
 
@@ -129,7 +135,7 @@ def change_password(
     password counts as a failed login: a stolen access token must not guess it quickly."""
     attempt = begin_password_check(request, user.email)
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": ["The old password is wrong."]})
+        raise WrongOldPassword
     password_check_succeeded(attempt)
     with transaction.atomic():
         user = _lock_user(user.pk)

@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError
-from rest_framework.exceptions import ValidationError
 
+from accounts.exceptions import EmailTaken
 from accounts.models import User
 from accounts.services import register_user, update_profile
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -27,20 +27,20 @@ def test_the_database_refuses_an_empty_email():
 def test_registering_a_taken_email_past_the_serializer_is_still_a_field_error():
     UserFactory(email="ada@example.com")
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(EmailTaken) as refused:
         register_user(email="Ada@Example.com", password=PASSWORD)
 
-    assert refused.value.detail == {"email": ["A user with this email already exists."]}
+    assert refused.value.extra["errors"] == {"email": ["A user with this email already exists."]}
 
 
 def test_changing_to_a_taken_email_past_the_serializer_is_still_a_field_error():
     UserFactory(email="ada@example.com")
     grace = UserFactory(email="grace@example.com")
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(EmailTaken) as refused:
         update_profile(user=grace, email="ADA@example.com")
 
-    assert refused.value.detail == {"email": ["A user with this email already exists."]}
+    assert refused.value.extra["errors"] == {"email": ["A user with this email already exists."]}
     grace.refresh_from_db()
     assert grace.email == "grace@example.com"
 
