@@ -171,6 +171,8 @@ def test_metrics_add_up_every_preloaded_worker(tmp_path: Path) -> None:
     """--preload forks the workers from one loaded app; /metrics must still count what
     every worker answered (the folder the entrypoint empties and names)."""
     with container("gateway_svc", tmp_path, WEB_CONCURRENCY="2") as get:
+        # Declared at zero in the preloading master, before any worker counted anything.
+        assert "gateway_upstream_calls_total{" in get("/metrics")
         for _ in range(10):
             get("/healthz")
         metrics = get("/metrics")

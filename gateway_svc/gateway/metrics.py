@@ -1,7 +1,15 @@
 """The gateway's own series in `/metrics`, beside the request counter and latency
 histogram every service has (`shop_common.metrics`)."""
 
-from shop_common.metrics import Counter, Histogram
+from django.conf import settings
+
+from shop_common.metrics import Counter, Histogram, declare
+
+from .routes import route_table
+
+CACHE_RESULTS = ("hit", "miss", "refresh", "bypass")
+# Outcomes of a call that has no status (those with one are the status itself).
+FAILED_CALL_OUTCOMES = ("unavailable", "timeout")
 
 UPSTREAM_CALLS = Counter(
     "gateway_upstream_calls_total",
@@ -40,3 +48,17 @@ FAIL_OPEN = Counter(
     "Operations that went on without the shared cache (Redis) because it failed.",
     ["operation"],
 )
+
+
+def declare_known_series() -> None:
+    """At zero from the start (`shop_common.metrics.declare`): the series of every service
+    the route table names, of every cached route and of every limit in `GATEWAY_LIMITS`
+    (the login limits, counted in `shop_common.rate_limits`, show once they refuse)."""
+    routes = route_table()
+    services = sorted({route.service for route in routes})
+    declare(UPSTREAM_CALLS, [(s, outcome) for s in services for outcome in FAILED_CALL_OUTCOMES])
+    for per_service in (UPSTREAM_LATENCY, UPSTREAM_RETRIES, BREAKER_REJECTIONS):
+        declare(per_service, [(service,) for service in services])
+    cached = [route.prefix for route in routes if route.cache_ttl]
+    declare(CACHE_LOOKUPS, [(prefix, result) for prefix in cached for result in CACHE_RESULTS])
+    declare(RATE_LIMITED, [(limit,) for limit in settings.GATEWAY_LIMITS])

@@ -3,7 +3,9 @@
 committed. Pending orders that `reconcile_orders` settles later are counted in its own
 output, not here: it runs as a process of its own that Prometheus does not scrape."""
 
-from shop_common.metrics import Counter
+from shop_common.metrics import Counter, declare
+
+from .states import Actor
 
 ORDERS_PLACED = Counter(
     "orders_placed_total",
@@ -14,3 +16,9 @@ ORDERS_PLACED = Counter(
 ORDERS_CANCELLED = Counter(
     "orders_cancelled_total", "Orders cancelled, by who asked: owner or staff.", ["actor"]
 )
+
+
+def declare_known_series() -> None:
+    """Every outcome and actor at zero from the start (`shop_common.metrics.declare`)."""
+    declare(ORDERS_PLACED, [("confirmed",), ("rejected",), ("failed",)])
+    declare(ORDERS_CANCELLED, [(str(actor.name).lower(),) for actor in (Actor.OWNER, Actor.STAFF)])

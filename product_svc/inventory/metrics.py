@@ -2,7 +2,7 @@
 (`shop_common.metrics`). Counted in `inventory.services` once an outcome is final (committed or
 rolled back), so a retried transaction counts once."""
 
-from shop_common.metrics import Counter
+from shop_common.metrics import Counter, declare
 
 RESERVATIONS = Counter(
     "inventory_reservations_total",
@@ -16,3 +16,11 @@ RELEASES = Counter(
     "reserved) or already_released.",
     ["outcome"],
 )
+
+
+def declare_known_series() -> None:
+    """Every outcome at zero from the start (`shop_common.metrics.declare`)."""
+    from .services import REFUSALS  # services counts through this module
+
+    declare(RESERVATIONS, [(outcome,) for outcome in ("reserved", "replayed", *REFUSALS.values())])
+    declare(RELEASES, [("released",), ("tombstone",), ("already_released",)])

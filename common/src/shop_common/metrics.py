@@ -22,14 +22,17 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.utils.module_loading import module_has_submodule
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
@@ -75,6 +78,7 @@ from prometheus_client import (  # noqa: E402
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily  # noqa: E402
+from prometheus_client.metrics import MetricWrapperBase  # noqa: E402
 from prometheus_client.registry import Collector  # noqa: E402
 
 __all__ = [
@@ -83,6 +87,7 @@ __all__ = [
     "GaugeMetricFamily",
     "Histogram",
     "MetricsMiddleware",
+    "declare",
     "register_collector",
     "urlpatterns",
 ]
@@ -90,6 +95,9 @@ __all__ = [
 KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 QUERY_BUCKETS = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200)
+# Routes every process serves and is asked for all the time: their series exist from the
+# start (`declare`).
+OPERATIONAL_ROUTES = ("/healthz", "/readyz", "/metrics")
 
 REQUESTS = Counter(
     "http_requests_total",
@@ -109,6 +117,28 @@ DB_QUERIES = Histogram(
     buckets=QUERY_BUCKETS,
 )
 _extra_collectors: list[Collector] = []
+
+
+def declare(metric: MetricWrapperBase, label_sets: Iterable[Sequence[str]]) -> None:
+    """Create these series now, at zero. Under gunicorn a series that has never counted is
+    missing from `/metrics` altogether (and `/metrics` is empty before the first request),
+    so dashboards and alerts on it would see nothing instead of a zero."""
+    for labels in label_sets:
+        metric.labels(*labels)
+
+
+def declare_series_at_start() -> None:
+    """The operational routes' series, and those of every app whose `metrics` module has a
+    `declare_known_series()`. Called when a process starts to serve (its middleware loads),
+    not in `manage.py` commands: they answer no scrape, and run before the entrypoint
+    makes `PROMETHEUS_MULTIPROC_DIR`."""
+    declare(REQUESTS, [(route, "GET", "200") for route in OPERATIONAL_ROUTES])
+    declare(LATENCY, [(route, "GET") for route in OPERATIONAL_ROUTES])
+    for app_config in apps.get_app_configs():
+        if module_has_submodule(app_config.module, "metrics"):
+            own = import_module(f"{app_config.name}.metrics")
+            if hasattr(own, "declare_known_series"):
+                own.declare_known_series()
 
 
 def multiprocess_mode() -> bool:
@@ -146,6 +176,7 @@ def method_label(request: HttpRequest) -> str:
 class MetricsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        declare_series_at_start()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -183,6 +214,7 @@ class DatabaseQueriesMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        declare(DB_QUERIES, [(route, "GET") for route in OPERATIONAL_ROUTES])
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         queries = QueryCounter()
