@@ -345,3 +345,34 @@ def test_what_a_client_names_its_host_never_reaches_the_links_others_are_served(
     for answer in (cold, warm, refreshed, after):
         link = urlsplit(answer.json()["next"])
         assert (link.scheme, link.netloc) == (public.scheme, public.netloc)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/auth/register/", b'{"\\ud800": 1}'),
+        ("/api/v1/auth/token/", b'{"email": "\\ud800@example.com", "password": "x"}'),
+        ("/api/v1/auth/register/", b"[" * 100_000),
+    ],
+    ids=["register surrogate key", "login surrogate email", "deep nesting"],
+)
+def test_unreadable_bodies_are_quick_json_400s_that_never_open_a_breaker(system, path, body):
+    for _ in range(6):  # one more than the breaker's default threshold
+        started = time.monotonic()
+        response = requests.post(
+            gateway(system, path),
+            data=body,
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["detail"]
+        assert time.monotonic() - started < 1.0
+
+    email = f"after-{uuid.uuid4().hex[:8]}@example.com"
+    registered = requests.post(
+        gateway(system, "/api/v1/auth/register/"),
+        json={"email": email, "password": PASSWORD},
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text

@@ -11,7 +11,6 @@ place before the service answers and give it back when the answer says it did no
 Only the settings' number of trusted proxies may name the client address.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from gateway.auth import Caller
 from gateway.errors import GatewayError
 from gateway.routes import Route
 from gateway.shared_cache import shared_cache
+from shop_common.parsers import UnreadableInput, parse_json
 from shop_common.rate_limits import (
     Attempt,
     Count,
@@ -75,8 +75,8 @@ def client_windows(request: HttpRequest, caller: Caller) -> list[Window]:
 def login_email(body: bytes) -> str | None:
     """The email of a JSON login body (django-ratelimit's "post:email" sees only forms)."""
     try:
-        data = json.loads(body or b"null")
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
+        data = parse_json(body or b"null")
+    except UnreadableInput:  # not JSON, too deep, a lone surrogate: the service refuses it
         return None
     email = data.get("email") if isinstance(data, dict) else None
     if not isinstance(email, str):

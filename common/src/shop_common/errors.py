@@ -20,7 +20,6 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +79,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return domain_error_response(PayloadTooLarge())
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    # Imported here, not above: rest_framework.views loads the parser classes on import,
+    # and the shop's parser (shop_common.parsers) raises DomainErrors defined here.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.error("unhandled error", exc_info=exc)

@@ -60,6 +60,7 @@ EDGE_MIDDLEWARE = [
     "shop_common.log.RequestLogMiddleware",
     "shop_common.metrics.MetricsMiddleware",
     "shop_common.errors.JSONErrorMiddleware",
+    "shop_common.parsers.UnreadableInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
 ]
 # What a service with a database adds for its admin: static files, sessions, users.
@@ -346,7 +347,7 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         "REST_FRAMEWORK": {
             "EXCEPTION_HANDLER": "shop_common.errors.exception_handler",
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_PARSER_CLASSES": ["shop_common.parsers.JSONParser"],
             "DEFAULT_AUTHENTICATION_CLASSES": ["shop_common.auth.JWTAuthentication"],
             "DEFAULT_PAGINATION_CLASS": "shop_common.pagination.PageNumberPagination",
             "UNAUTHENTICATED_USER": None,

@@ -279,6 +279,17 @@ def test_a_login_body_without_an_email_is_passed_on_and_counted_per_address(clie
     assert response["RateLimit-Limit"] == "3"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"email": "\\ud800@example.com", "password": "x"}', b'{"email": "a\\u0000@example.com"}'],
+    ids=["lone surrogate", "NUL"],
+)
+def test_a_login_email_no_counter_could_key_is_passed_on_not_a_500(client, services, body):
+    response = client.post(LOGIN, body, content_type="application/json")
+
+    assert response.status_code == 200
+
+
 def test_a_login_body_nested_too_deep_is_passed_on_not_a_500(client, services):
     response = client.post(LOGIN, b"[" * 100_000, content_type="application/json")
 
