@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class GatewayConfig(AppConfig):
@@ -6,7 +7,7 @@ class GatewayConfig(AppConfig):
 
     def ready(self) -> None:
         from gateway.breaker import BreakerStateCollector
-        from gateway.limits import rates
+        from gateway.limits import rate
         from gateway.routes import route_table
         from gateway.upstreams import breakers
         from shop_common.metrics import register_collector
@@ -14,6 +15,7 @@ class GatewayConfig(AppConfig):
 
         # A wrong route table or rate stops the process at start-up, not at the first request.
         route_table()
-        rates()
+        for name in settings.GATEWAY_LIMITS:
+            rate(name)
         LoginLimits.from_settings()
         register_collector(BreakerStateCollector(breakers))

@@ -39,6 +39,8 @@ REFUSED = {
     "login-email": "failed logins for this email",
     "register": "accounts registered from this address",
 }
+# The service's answer that says a guarded attempt happened, so its count stays.
+HAPPENED = {"login": 401, "register": 201}
 
 
 def refusal(count: Count) -> GatewayError:
@@ -51,15 +53,12 @@ def refusal(count: Count) -> GatewayError:
     )
 
 
-def rates() -> dict[str, Rate]:
-    return {
-        name: Rate.parse(text, setting=f"RATE_LIMIT_{name.upper()}")
-        for name, text in settings.GATEWAY_LIMITS.items()
-    }
+def rate(name: str) -> Rate:
+    return Rate.parse(settings.GATEWAY_LIMITS[name], setting=f"RATE_LIMIT_{name.upper()}")
 
 
 def window(name: str, value: str) -> Window:
-    return Window.current(name, value, rates()[name])
+    return Window.current(name, value, rate(name))
 
 
 def address_of(request: HttpRequest) -> str:
@@ -103,7 +102,7 @@ class Guarded:
             return
         if self.limit == "login" and status == 200:
             shared_cache.call("rate_limit", self.attempt.succeeded, None)
-        elif status != {"login": 401, "register": 201}[self.limit]:
+        elif status != HAPPENED[self.limit]:
             shared_cache.call("rate_limit", self.attempt.withdraw, None)
 
 
@@ -111,11 +110,18 @@ def guard(request: HttpRequest, route: Route, body: bytes) -> Guarded | None:
     """Count this request's password check or registration, if the route guards one;
     None when it does not, or the shared cache fails (fail open)."""
     cache = shared_cache.cache
-    address = address_of(request)
     if "login" in route.limits and (email := login_email(body)):
-        limit, start = "login", lambda: LoginAttempt.begin(cache, email=email, address=address)
+        limit = "login"
+
+        def start() -> Attempt:
+            return LoginAttempt.begin(cache, email=email, address=address_of(request))
+
     elif "register" in route.limits and request.method == "POST":
-        limit, start = "register", lambda: Attempt.start(cache, [window("register", address)])
+        limit = "register"
+
+        def start() -> Attempt:
+            return Attempt.start(cache, [window("register", address_of(request))])
+
     else:
         return None
     attempt = shared_cache.call("rate_limit", start, None)

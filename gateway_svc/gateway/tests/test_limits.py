@@ -2,8 +2,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
+from gateway import limits
 from gateway.tests.tokens import bearer
 from gateway.tests.upstream import Reply
 
@@ -294,3 +296,11 @@ def test_a_login_body_nested_too_deep_is_passed_on_not_a_500(client, services):
     response = client.post(LOGIN, b"[" * 100_000, content_type="application/json")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["anon", "user", "address", "register"])
+def test_a_mistyped_rate_names_its_variable(settings, name):
+    settings.GATEWAY_LIMITS = {**settings.GATEWAY_LIMITS, name: "5/w"}
+
+    with pytest.raises(ImproperlyConfigured, match=f"RATE_LIMIT_{name.upper()}"):
+        limits.rate(name)
