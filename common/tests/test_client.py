@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shop_common.client import ServiceClient, UpstreamTimeout, UpstreamUnavailable
+from shop_common.client import ServiceClient, UpstreamRefused, UpstreamTimeout
 from shop_common.request_id import request_id_var
 from shop_testing.ports import free_port
 
@@ -135,10 +135,10 @@ def test_a_client_error_is_not_retried(server):
     assert len(server.seen) == 1
 
 
-def test_a_refused_connection_is_retried_then_reported_as_unavailable():
+def test_a_refused_connection_is_retried_then_reported_as_refused():
     started = time.monotonic()
 
-    with pytest.raises(UpstreamUnavailable) as raised:
+    with pytest.raises(UpstreamRefused) as raised:
         make_client(f"http://127.0.0.1:{free_port()}").request("GET", "/thing")
 
     assert raised.value.service == "upstream"

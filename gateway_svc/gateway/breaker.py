@@ -6,11 +6,19 @@ open it: calls are refused at once (503 with `Retry-After`) for `cooldown` secon
 one probe call at a time may pass (half-open): a success closes the breaker, a failure
 opens it for another cool-down. Every state change is logged and counted.
 
+What counts (`proxy.forward` decides): a refused connection, every time, since no request
+reached the instance; a read timeout, a reset or a 502/503/504 only once per client
+address within the window, since one request's own content (a body that makes the
+service slow or crash) can cause those, and no single client may open a breaker for
+everyone. An answer that came (any 4xx, a 500) never counts: the instance is alive, and a
+500 is one request's bug, not an outage.
+
 A worker that just saw its breaker closed and without failures trusts that for
 `QUIET_SECONDS` instead of asking the cache on every call: the common case costs no round
 trip, and another worker's opening reaches it within that moment.
 """
 
+import hashlib
 import logging
 import math
 import time
@@ -88,14 +96,19 @@ class Breaker:
         if permit.probe:
             self._changed("closed", 0)
 
-    def failed(self, permit: Permit) -> None:
+    def failed(self, permit: Permit, *, sender: str | None = None) -> None:
+        """Count a failed call; `sender` names the client whose request may have caused it,
+        and counts once per window (None: the failure is the instance's alone)."""
         self._quiet_until = 0.0
         if permit.probe:
             self._open(again=True, failures=permit.failures)
             return
         cache, window = shared_cache.cache, settings.GATEWAY_BREAKER["window"]
+        sender_key = f"{self.failures_key}:{sender_digest(sender)}" if sender else None
 
         def count() -> int:
+            if sender_key and not cache.add(sender_key, 1, timeout=window):
+                return 0  # this client's failures already count once
             cache.add(self.failures_key, 0, timeout=window)
             return cache.incr(self.failures_key)
 
@@ -131,6 +144,11 @@ class Breaker:
         if open_until is None:
             return "closed"
         return "open" if time.time() < open_until else "half-open"
+
+
+def sender_digest(sender: str) -> str:
+    """A short fixed-size key part for a client address (IPv6 ranges are long)."""
+    return hashlib.sha256(sender.encode()).hexdigest()[:16]
 
 
 class BreakerStateCollector:

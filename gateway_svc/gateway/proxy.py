@@ -20,9 +20,15 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from gateway import cache, metrics
 from gateway.errors import GatewayError
+from gateway.limits import address_of
 from gateway.routes import Route
 from gateway.upstreams import Instance, upstream
-from shop_common.client import RETRY_STATUSES, UpstreamTimeout, UpstreamUnavailable
+from shop_common.client import (
+    RETRY_STATUSES,
+    UpstreamRefused,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from shop_common.request_id import HEADER as REQUEST_ID_HEADER
 
 HOP_BY_HOP = frozenset(
@@ -100,6 +106,9 @@ def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
     query = request.META.get("QUERY_STRING", "")
     instance, permit = upstream(route.service).choose()
     started = time.perf_counter()
+    # A failure after the request reached the instance may be the request's own doing:
+    # it counts once per client address (`breaker`); a refused connection always counts.
+    sender = address_of(request)
     try:
         answer = instance.client(route.retry).request(
             request.method,
@@ -111,15 +120,15 @@ def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
             allow_redirects=False,
         )
     except UpstreamTimeout:
-        instance.breaker.failed(permit)
+        instance.breaker.failed(permit, sender=sender)
         record_call(route.service, "timeout", started)
         raise GatewayError(504, f"{route.service} did not answer in time.") from None
-    except UpstreamUnavailable:
-        instance.breaker.failed(permit)
+    except UpstreamUnavailable as exc:
+        instance.breaker.failed(permit, sender=None if isinstance(exc, UpstreamRefused) else sender)
         record_call(route.service, "unavailable", started)
         raise GatewayError(503, f"{route.service} is unavailable.", {"Retry-After": "1"}) from None
     if answer.status_code in RETRY_STATUSES:
-        instance.breaker.failed(permit)
+        instance.breaker.failed(permit, sender=sender)
     else:
         instance.breaker.succeeded(permit)
     record_call(route.service, str(answer.status_code), started)

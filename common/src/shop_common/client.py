@@ -15,7 +15,7 @@ from typing import Any, Self
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
 from shop_common.request_id import HEADER as REQUEST_ID_HEADER
@@ -37,6 +37,10 @@ class UpstreamError(Exception):
 
 class UpstreamUnavailable(UpstreamError):
     """Connection refused or reset, or retries used up."""
+
+
+class UpstreamRefused(UpstreamUnavailable):
+    """Nothing reached the service: the connection was refused or not made in time."""
 
 
 class UpstreamTimeout(UpstreamError):
@@ -171,13 +175,15 @@ class ServiceClient:
         try:
             return session.request(method, self.base_url + path, headers=headers, **kwargs)
         except requests.ConnectTimeout as exc:
-            raise UpstreamUnavailable(self.service, "connect timed out") from exc
+            raise UpstreamRefused(self.service, "connect timed out") from exc
         except requests.Timeout as exc:
             raise UpstreamTimeout(self.service, "timed out") from exc
         except requests.RequestException as exc:
-            cause = exc.args[0] if exc.args else None
-            if isinstance(getattr(cause, "reason", None), ReadTimeoutError):
+            reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+            if isinstance(reason, ReadTimeoutError):
                 raise UpstreamTimeout(self.service, "timed out") from exc
+            if isinstance(reason, NewConnectionError):
+                raise UpstreamRefused(self.service, "connection refused") from exc
             raise UpstreamUnavailable(self.service, type(exc).__name__) from exc
 
 
