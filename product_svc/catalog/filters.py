@@ -8,6 +8,12 @@ from .models import Product
 from .selectors import category_tree_ids
 
 TRUE_VALUES = ("true", "1")
+# A price bound has the price column's digits and cents: a finer or larger number is a 400
+# naming the parameter, never a value PostgreSQL refuses (`1e-20000` "overflows numeric").
+PRICE_DIGITS = {
+    "max_digits": Product._meta.get_field("price").max_digits,
+    "decimal_places": Product._meta.get_field("price").decimal_places,
+}
 MAX_SEARCH_TERMS = 8
 
 
@@ -28,8 +34,8 @@ class ProductFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(
         method="filter_category", max_length=140, help_text="category slug, subcategories too"
     )
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", **PRICE_DIGITS)
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", **PRICE_DIGITS)
     search = django_filters.CharFilter(method="filter_search", max_length=200)
     in_stock = django_filters.ChoiceFilter(
         method="filter_in_stock", choices=[(v, v) for v in ("true", "false", "1", "0")]

@@ -48,6 +48,15 @@ def test_price_range_is_inclusive(anonymous_client):
     assert skus(in_range) == ["MID", "DEAR"]
 
 
+def test_price_bounds_take_any_price_the_column_can_hold(anonymous_client):
+    ProductFactory(sku="TOP", price=Decimal("99999999.99"))
+
+    widest = anonymous_client.get(URL, {"min_price": "0.01", "max_price": "99999999.99"})
+    exponent = anonymous_client.get(URL, {"min_price": "1E+7"})
+
+    assert skus(widest) == skus(exponent) == ["TOP"]
+
+
 def test_search_looks_in_name_description_and_sku_and_needs_every_word(anonymous_client):
     ProductFactory(sku="KET-1", name="Steel Kettle", description="Boils water fast")
     ProductFactory(sku="MUG-1", name="Mug", description="For tea from the kettle")
@@ -108,6 +117,11 @@ def test_equal_prices_page_in_a_stable_order(anonymous_client):
         ({"ordering": "stock"}, "ordering"),
         ({"in_stock": "perhaps"}, "in_stock"),
         ({"search": "x" * 201}, "search"),
+        ({"max_price": "1e-20000"}, "max_price"),
+        ({"min_price": "-1e-20000"}, "min_price"),
+        ({"min_price": "0.001"}, "min_price"),
+        ({"max_price": "1000000000"}, "max_price"),
+        ({"max_price": "1E+100"}, "max_price"),
         ({"search": "nul\x00byte"}, "search"),
         ({"category": "nul\x00byte"}, "category"),
     ],
