@@ -24,21 +24,21 @@ def anonymous_client() -> APIClient:
 
 @pytest.fixture
 def customer_client() -> APIClient:
-    from shop_common.testing import make_access_token
+    from shop_testing.tokens import make_access_token
 
     return bearer_client(make_access_token(7))
 
 
 @pytest.fixture
 def staff_client() -> APIClient:
-    from shop_common.testing import make_access_token
+    from shop_testing.tokens import make_access_token
 
     return bearer_client(make_access_token(1, is_staff=True))
 
 
 @pytest.fixture
 def service_client() -> APIClient:
-    from shop_common.testing import make_service_token
+    from shop_testing.tokens import make_service_token
 
     return bearer_client(make_service_token("order_svc"))
 

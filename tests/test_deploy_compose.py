@@ -11,8 +11,10 @@ the code: every service, port and variable it names.
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,8 +23,7 @@ import pytest
 import yaml
 
 from deploy_support import REPO, SERVICES, code_env_names, code_strings, k8s_name, venv_tool
-from shop_common.jwt_keys import public_keys_setting, signing_key
-from shop_common.service_credentials import registered_client_secrets
+from shop_common.jwt_keys import public_keys_setting
 
 COMPOSE_FILE = REPO / "compose.yaml"
 ENV_EXAMPLE = REPO / ".env.example"
@@ -283,11 +284,10 @@ def test_the_generated_secrets_reach_the_services_intact(
     users = environments.pop(k8s_name(SERVICES["user_svc"]))
     monkeypatch.setenv("JWT_PUBLIC_KEYS", users["JWT_PUBLIC_KEYS"])
     monkeypatch.setenv("JWT_PRIVATE_KEY", users["JWT_PRIVATE_KEY"])
-    public_keys = public_keys_setting(key_dir=tmp_path, debug=False)
-    signing_key(key_dir=tmp_path, debug=False, public_keys=public_keys)
-
-    monkeypatch.setenv("SERVICE_CLIENT_SECRETS", users["SERVICE_CLIENT_SECRETS"])
-    registered = registered_client_secrets(debug=False)
+    public_keys_setting(key_dir=tmp_path, debug=False)
+    # Starting, user_svc's settings find its signing key among the public keys.
+    started = started_settings("user_svc", users, tmp_path, "SERVICE_CLIENT_SECRETS")
+    registered = started["SERVICE_CLIENT_SECRETS"]
     callers = {}
     for name, environment in environments.items():
         assert environment["JWT_PUBLIC_KEYS"] == users["JWT_PUBLIC_KEYS"]
@@ -295,6 +295,32 @@ def test_the_generated_secrets_reach_the_services_intact(
         if "SERVICE_CLIENT_SECRET" in environment:
             callers[APP_SERVICES[name].name] = environment["SERVICE_CLIENT_SECRET"]
     assert registered == callers
+
+
+def started_settings(
+    service: str, environment: dict[str, str], var_dir: Path, *names: str
+) -> dict[str, Any]:
+    """The settings `names` of `service` started with `environment`, read in a process of
+    its own (these tests never import a service's code)."""
+    code = (
+        "import json, sys, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps({name: getattr(settings, name) for name in sys.argv[1:]}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *names],
+        cwd=REPO / service,
+        env={
+            **environment,
+            "PATH": os.environ["PATH"],
+            "SHOP_VAR_DIR": str(var_dir),
+            "DJANGO_SETTINGS_MODULE": f"{service}.settings",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def test_make_env_fills_only_what_is_empty() -> None:

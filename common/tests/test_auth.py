@@ -12,8 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
 from shop_common.auth import InvalidToken, verify_access_token, verify_service_token
-from shop_common.jwt_keys import sign
-from shop_common.testing import make_access_token, make_service_token, sign_for_tests
+from shop_testing.tokens import make_access_token, make_service_token, sign_for_tests
 
 
 def b64(data: bytes) -> str:
@@ -73,7 +72,7 @@ def test_a_tampered_payload_is_refused():
 
 def test_a_token_signed_by_another_key_under_a_known_kid_is_refused():
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    token = sign(valid_claims(), kid=current_kid(), private_key=stranger)
+    token = sign_for_tests(valid_claims(), private_key=stranger)
 
     with pytest.raises(InvalidToken, match="signature"):
         verify_access_token(token)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from shop_common.auth import JWTAuthentication, ServiceAuthentication, TokenUser
 from shop_common.log import user_id_var
 from shop_common.permissions import IsService, IsStaff, IsStaffOrReadOnly
-from shop_common.testing import make_access_token, make_service_token
+from shop_testing.tokens import make_access_token, make_service_token
 
 pytestmark = pytest.mark.urls(__name__)
 

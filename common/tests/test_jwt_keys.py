@@ -1,4 +1,4 @@
-"""Key management: local generation, the production environment format, rotation, JWKS."""
+"""Key management: local generation, the production environment format, rotation."""
 
 import json
 import subprocess
@@ -6,23 +6,19 @@ import sys
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from shop_common.auth import InvalidToken, verify_access_token
 from shop_common.jwt_keys import (
-    jwks,
     key_id,
     load_private_key,
     private_key_pem,
     public_keys_setting,
     public_pem,
-    sign,
-    signing_key,
 )
-from shop_common.testing import make_access_token
+from shop_testing.tokens import make_access_token, sign_for_tests
 
 GENERATE = (
     "import sys, pathlib; from shop_common.jwt_keys import private_key_pem; "
@@ -101,32 +97,10 @@ def test_a_short_rsa_key_is_refused(monkeypatch, tmp_path):
         public_keys_setting(key_dir=tmp_path, debug=False)
 
 
-def test_the_signing_kid_is_looked_up_among_the_public_keys(monkeypatch, tmp_path):
-    signer = new_key()
-    monkeypatch.setenv("JWT_PRIVATE_KEY", _private_pem(signer))
-    public_keys = {
-        "old": public_pem(new_key().public_key()),
-        "new": public_pem(signer.public_key()),
-    }
-
-    kid, key = signing_key(key_dir=tmp_path, debug=False, public_keys=public_keys)
-
-    assert kid == "new"
-    assert key.private_numbers() == signer.private_numbers()
-
-
-def test_a_private_key_whose_public_half_is_not_published_stops_the_process(monkeypatch, tmp_path):
-    monkeypatch.setenv("JWT_PRIVATE_KEY", _private_pem(new_key()))
-    public_keys = {"other": public_pem(new_key().public_key())}
-
-    with pytest.raises(ImproperlyConfigured, match="not among JWT_PUBLIC_KEYS"):
-        signing_key(key_dir=tmp_path, debug=False, public_keys=public_keys)
-
-
 def test_during_rotation_tokens_of_both_keys_verify_until_the_old_key_is_removed(settings):
     old = new_key()
     claims = _claims_of(make_access_token(7))
-    old_token = sign(claims, kid="old", private_key=old)
+    old_token = sign_for_tests(claims, headers={"kid": "old"}, private_key=old)
     both = {**settings.JWT_PUBLIC_KEYS, "old": public_pem(old.public_key())}
 
     with override_settings(JWT_PUBLIC_KEYS=both):
@@ -136,29 +110,11 @@ def test_during_rotation_tokens_of_both_keys_verify_until_the_old_key_is_removed
         verify_access_token(old_token)
 
 
-def test_jwks_lists_every_verifying_key_with_its_kid():
-    one, two = new_key().public_key(), new_key().public_key()
-
-    keys = jwks({"a": public_pem(one), "b": public_pem(two)})["keys"]
-
-    assert [key["kid"] for key in keys] == ["a", "b"]
-    assert all(key["kty"] == "RSA" and key["alg"] == "RS256" for key in keys)
-    assert all(key["use"] == "sig" and key["e"] == "AQAB" and key["n"] for key in keys)
-
-
 def test_the_key_id_is_stable_and_differs_between_keys():
     key = new_key().public_key()
 
     assert key_id(key) == key_id(key)
     assert key_id(key) != key_id(new_key().public_key())
-
-
-def _private_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def _claims_of(token: str) -> dict:

@@ -8,13 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from django.core.exceptions import ImproperlyConfigured
 
 from shop_common.service_credentials import (
     ServiceCredential,
     ServiceCredentialError,
     own_client_secret,
-    registered_client_secrets,
 )
 
 
@@ -157,42 +155,10 @@ def test_the_default_client_calls_user_svc_where_the_service_table_says(monkeypa
     ]
 
 
-def test_locally_caller_and_user_svc_read_the_same_generated_secret(monkeypatch):
-    monkeypatch.delenv("SERVICE_CLIENT_SECRET", raising=False)
-    monkeypatch.delenv("SERVICE_CLIENT_SECRETS", raising=False)
-
-    registered = registered_client_secrets(debug=True)
-
-    assert registered["order_svc"] == own_client_secret("order_svc")
-    assert len(registered["order_svc"]) >= 32
-    assert "user_svc" not in registered
-
-
 def test_the_caller_secret_comes_from_the_environment_when_set(monkeypatch):
     monkeypatch.setenv("SERVICE_CLIENT_SECRET", "from-env")
 
     assert own_client_secret("order_svc") == "from-env"
-
-
-def test_user_svc_reads_client_secrets_from_a_json_object(monkeypatch):
-    monkeypatch.setenv("SERVICE_CLIENT_SECRETS", json.dumps({"order_svc": "x" * 40}))
-
-    assert registered_client_secrets(debug=False) == {"order_svc": "x" * 40}
-
-
-@pytest.mark.parametrize("raw", ["nope", "[]", '{"order_svc": "short"}', '{"order_svc": 1}'])
-def test_bad_client_secrets_stop_user_svc(monkeypatch, raw):
-    monkeypatch.setenv("SERVICE_CLIENT_SECRETS", raw)
-
-    with pytest.raises(ImproperlyConfigured, match="SERVICE_CLIENT_SECRETS"):
-        registered_client_secrets(debug=False)
-
-
-def test_without_debug_user_svc_needs_client_secrets(monkeypatch):
-    monkeypatch.delenv("SERVICE_CLIENT_SECRETS", raising=False)
-
-    with pytest.raises(ImproperlyConfigured, match="SERVICE_CLIENT_SECRETS"):
-        registered_client_secrets(debug=False)
 
 
 def test_renewals_reuse_the_default_client_and_its_connections(monkeypatch):

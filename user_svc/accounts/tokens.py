@@ -1,7 +1,7 @@
 """Minting and reading user_svc's tokens, signed with the private key only it holds.
 
 simplejwt's own token classes sign without a `kid` and verify with a single key, so the
-tokens are minted here with `shop_common.jwt_keys` and verified with `shop_common.auth`,
+tokens are minted here with `accounts.signing` and verified with `shop_common.auth`,
 like everywhere else; simplejwt's blacklist app keeps the refresh-token records.
 """
 
@@ -13,8 +13,8 @@ from django.conf import settings
 
 from accounts.exceptions import TokenRejected
 from accounts.models import User
+from accounts.signing import new_claims, sign
 from shop_common.auth import ACCESS, SERVICE, InvalidToken, decode_token
-from shop_common.jwt_keys import new_claims, sign
 
 REFRESH = "refresh"
 

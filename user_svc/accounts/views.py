@@ -30,7 +30,7 @@ from accounts.serializers import (
     ServiceTokenRequestSerializer,
     TokenPairSerializer,
 )
-from shop_common.jwt_keys import jwks
+from accounts.signing import jwks
 from shop_common.openapi import error_answer
 
 # Signing in and changing the password count failed attempts per email (accounts.throttling).

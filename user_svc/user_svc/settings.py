@@ -3,8 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
-from shop_common.jwt_keys import signing_key
-from shop_common.service_credentials import registered_client_secrets
+from accounts.service_clients import registered_client_secrets
+from accounts.signing import signing_key
 from shop_common.settings import env, login_limit_settings, service_settings
 
 base = service_settings(
@@ -38,7 +38,7 @@ JWT_SIGNING_KID, JWT_SIGNING_KEY = signing_key(
 JWT_ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=5))
 JWT_REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("JWT_REFRESH_TOKEN_DAYS", default=7))
 JWT_SERVICE_TOKEN_LIFETIME = timedelta(minutes=env.int("JWT_SERVICE_TOKEN_MINUTES", default=5))
-SERVICE_CLIENT_SECRETS = registered_client_secrets(debug=base["DEBUG"])
+SERVICE_CLIENT_SECRETS = registered_client_secrets(debug=base["DEBUG"], base_dir=base["BASE_DIR"])
 # Failed logins before further attempts are refused for the rest of the window: the same
 # variables and defaults as the gateway's.
 globals().update(login_limit_settings())

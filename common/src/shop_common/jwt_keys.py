@@ -1,4 +1,5 @@
-"""The RSA keys that sign (user_svc only) and verify (every service) the shop's JWTs.
+"""The RSA keys that verify the shop's JWTs in every service (user_svc signs with its own
+module, `accounts.signing`).
 
 Production passes them in through the environment:
 
@@ -19,13 +20,8 @@ import functools
 import hashlib
 import json
 import os
-import uuid
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
@@ -88,21 +84,6 @@ def _parse_public_keys_env(raw: str) -> dict[str, str]:
     return pems
 
 
-def signing_key(
-    *, key_dir: Path, debug: bool, public_keys: Mapping[str, str]
-) -> tuple[str, rsa.RSAPrivateKey]:
-    """The private key and the `kid` under which the verifying services know it."""
-    private_key = load_private_key(private_key_pem(key_dir=key_dir, debug=debug))
-    own = private_key.public_key().public_numbers()
-    for kid, pem in public_keys.items():
-        if load_public_key(pem).public_numbers() == own:
-            return kid, private_key
-    raise ImproperlyConfigured(
-        f"the public half of {PRIVATE_KEY_ENV} is not among {PUBLIC_KEYS_ENV}: "
-        "tokens it signs could not be verified"
-    )
-
-
 @functools.lru_cache(maxsize=16)
 def load_private_key(pem: str) -> rsa.RSAPrivateKey:
     try:
@@ -147,16 +128,6 @@ def jwk(public_key: rsa.RSAPublicKey) -> dict[str, str]:
     }
 
 
-def jwks(public_keys: Mapping[str, str]) -> dict[str, list[dict[str, str]]]:
-    """The JSON Web Key Set (RFC 7517) of every key that verifies tokens."""
-    return {
-        "keys": [
-            {**jwk(load_public_key(pem)), "kid": kid, "use": "sig", "alg": ALGORITHM}
-            for kid, pem in public_keys.items()
-        ]
-    }
-
-
 def new_private_pem() -> str:
     """A fresh 2048-bit RSA private key in PEM (PKCS#8), as `JWT_PRIVATE_KEY` holds it."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -169,30 +140,3 @@ def new_private_pem() -> str:
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def new_claims(
-    *, token_type: str, audience: str, issuer: str, lifetime: timedelta
-) -> dict[str, Any]:
-    """The registered claims every shop token carries; callers add their own."""
-    now = datetime.now(UTC)
-    return {
-        "token_type": token_type,
-        "iss": issuer,
-        "aud": audience,
-        "iat": int(now.timestamp()),
-        "exp": int((now + lifetime).timestamp()),
-        "jti": uuid.uuid4().hex,
-    }
-
-
-def sign(
-    claims: Mapping[str, Any],
-    *,
-    kid: str,
-    private_key: rsa.RSAPrivateKey,
-    headers: Mapping[str, Any] | None = None,
-) -> str:
-    return jwt.encode(
-        dict(claims), private_key, algorithm=ALGORITHM, headers={"kid": kid, **(headers or {})}
-    )

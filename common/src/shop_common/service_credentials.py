@@ -7,20 +7,18 @@ A calling service holds a client id (its own name) and a secret; user_svc exchan
 `POST /internal/v1/service-token/` for a short-lived service token, which only endpoints
 guarded by `ServiceAuthentication` accept. Secrets come from the environment:
 `SERVICE_CLIENT_SECRET` in the caller, `SERVICE_CLIENT_SECRETS` (a JSON object
-client id -> secret) in user_svc. Locally (`DEBUG` on) each caller's secret is generated
+client id -> secret) in user_svc, which keeps its registry of clients in
+`accounts.service_clients`. Locally (`DEBUG` on) each caller's secret is generated
 once into `<var_dir>/secrets/`, where user_svc reads the same file.
 """
 
-import json
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 
 import environ
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from shop_common.client import ServiceClient, UpstreamError, json_object
 from shop_common.local_secrets import local_secret
@@ -28,7 +26,6 @@ from shop_common.service_table import SERVICES
 from shop_common.settings import var_dir
 
 CLIENT_SECRET_ENV = "SERVICE_CLIENT_SECRET"
-CLIENT_SECRETS_ENV = "SERVICE_CLIENT_SECRETS"
 logger = logging.getLogger(__name__)
 TOKEN_PATH = "/internal/v1/service-token/"
 ISSUER = "user_svc"
@@ -44,40 +41,16 @@ def _debug() -> bool:
     return environ.Env().bool("DEBUG", default=True)
 
 
-def _local_secret_path(client_id: str) -> Path:
-    return var_dir(settings.BASE_DIR) / "secrets" / f"service-client.{client_id}.secret"
+def client_secret(client_id: str, *, base_dir: Path, debug: bool) -> str:
+    """A client's secret: `SERVICE_CLIENT_SECRET`, or locally the generated file that the
+    calling service and user_svc (`accounts.service_clients`) both read."""
+    path = var_dir(base_dir) / "secrets" / f"service-client.{client_id}.secret"
+    return local_secret(env_name=CLIENT_SECRET_ENV, path=path, debug=debug)
 
 
 def own_client_secret(client_id: str) -> str:
-    """The caller's secret: `SERVICE_CLIENT_SECRET`, or locally the shared generated file."""
-    return local_secret(
-        env_name=CLIENT_SECRET_ENV, path=_local_secret_path(client_id), debug=_debug()
-    )
-
-
-def registered_client_secrets(*, debug: bool) -> dict[str, str]:
-    """user_svc's side: every client id it accepts, with its secret."""
-    raw = os.environ.get(CLIENT_SECRETS_ENV)
-    if raw:
-        try:
-            secrets = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ImproperlyConfigured(f"{CLIENT_SECRETS_ENV} is not valid JSON: {exc}") from None
-        if not isinstance(secrets, dict) or not all(
-            isinstance(value, str) and len(value) >= 32 for value in secrets.values()
-        ):
-            raise ImproperlyConfigured(
-                f"{CLIENT_SECRETS_ENV} must be a JSON object of client id -> secret "
-                "(at least 32 characters each)"
-            )
-        return secrets
-    if not debug:
-        raise ImproperlyConfigured(f"{CLIENT_SECRETS_ENV} must be set when DEBUG is off")
-    return {
-        name: local_secret(env_name=CLIENT_SECRET_ENV, path=_local_secret_path(name), debug=True)
-        for name in SERVICES
-        if name != ISSUER
-    }
+    """The caller's secret, read when its first token is fetched."""
+    return client_secret(client_id, base_dir=settings.BASE_DIR, debug=_debug())
 
 
 class ServiceCredential:

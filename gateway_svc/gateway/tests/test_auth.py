@@ -5,7 +5,7 @@ import time
 import pytest
 
 from gateway.tests.tokens import bearer
-from shop_common.testing import make_access_token, sign_for_tests
+from shop_testing.tokens import make_access_token, sign_for_tests
 
 
 def b64(data: dict) -> str:

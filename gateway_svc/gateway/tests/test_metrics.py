@@ -1,5 +1,5 @@
 from gateway.tests.upstream import Reply
-from shop_common.testing import metric_growth, metric_value, scrape_metrics
+from shop_testing.metrics import metric_growth, metric_value, scrape_metrics
 
 
 def test_metrics_count_requests_upstream_calls_cache_and_limits(client, products, settings):

@@ -1,6 +1,6 @@
 """Authorization headers for test requests."""
 
-from shop_common.testing import make_access_token
+from shop_testing.tokens import make_access_token
 
 
 def bearer(user_id: int = 7, *, is_staff: bool = False, **claims: object) -> dict[str, str]:

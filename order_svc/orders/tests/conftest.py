@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from orders import reservations
 from orders.tests.fake_product_svc import FakeProductService
-from shop_common.testing import make_access_token
+from shop_testing.tokens import make_access_token
 
 ADDRESS = {
     "name": "Ada Lovelace",

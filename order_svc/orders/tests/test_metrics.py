@@ -1,6 +1,6 @@
 import pytest
 
-from shop_common.testing import metric_growth, scrape_metrics
+from shop_testing.metrics import metric_growth, scrape_metrics
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from orders.tests.factories import OrderFactory
-from shop_common.testing import UNREADABLE_BODIES, assert_unreadable_refused
+from shop_testing.bad_input import UNREADABLE_BODIES, assert_unreadable_refused
 
 pytestmark = pytest.mark.django_db
 

@@ -45,7 +45,7 @@ def wait_until_blocked(count: int) -> None:
 
 
 def test_two_moves_racing_make_no_loop():
-    from shop_common.testing import make_access_token
+    from shop_testing.tokens import make_access_token
 
     token = make_access_token(1, is_staff=True)
     kitchen, garden = CategoryFactory(), CategoryFactory()

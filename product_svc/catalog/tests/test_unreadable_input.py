@@ -4,7 +4,7 @@ JSON 400 at once."""
 import pytest
 
 from catalog.tests.factories import ProductFactory
-from shop_common.testing import UNREADABLE_BODIES, assert_unreadable_refused
+from shop_testing.bad_input import UNREADABLE_BODIES, assert_unreadable_refused
 
 pytestmark = pytest.mark.django_db
 

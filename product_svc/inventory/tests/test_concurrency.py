@@ -50,7 +50,7 @@ def race(calls: list[Callable[[], T]]) -> list[T]:
 
 @pytest.fixture
 def service_token() -> str:
-    from shop_common.testing import make_service_token
+    from shop_testing.tokens import make_service_token
 
     return make_service_token("order_svc")
 

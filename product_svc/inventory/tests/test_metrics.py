@@ -4,7 +4,7 @@ import pytest
 
 from catalog.tests.factories import ProductFactory
 from inventory.tests.test_internal_api import URL, body
-from shop_common.testing import metric_growth, scrape_metrics
+from shop_testing.metrics import metric_growth, scrape_metrics
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from accounts.services import issue_token_pair
 from accounts.tests.clients import client_for
 from accounts.tests.factories import UserFactory
-from shop_common.testing import make_access_token, make_service_token, sign_for_tests
+from shop_testing.tokens import make_access_token, make_service_token, sign_for_tests
 
 URL = "/api/v1/users/me/"
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.services import issue_token_pair
 from accounts.tests.factories import UserFactory
 from shop_common.auth import verify_access_token
-from shop_common.testing import make_access_token, sign_for_tests
+from shop_testing.tokens import make_access_token, sign_for_tests
 
 URL = "/api/v1/auth/token/refresh/"
 

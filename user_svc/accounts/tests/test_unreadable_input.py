@@ -3,7 +3,7 @@ register held a worker for seconds and ended in an HTML 500."""
 
 import pytest
 
-from shop_common.testing import UNREADABLE_BODIES, assert_unreadable_refused
+from shop_testing.bad_input import UNREADABLE_BODIES, assert_unreadable_refused
 
 WRITES = [
     ("POST", "/api/v1/auth/register/"),

@@ -1,0 +1,43 @@
+"""user_svc's registry of service clients: which services may buy a service token, with
+which secret. The callers' side (`ServiceCredential`) lives in
+`shop_common.service_credentials`.
+
+Imported by the settings, so nothing here touches models or settings at import.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from shop_common.service_credentials import ISSUER, client_secret
+from shop_common.service_table import SERVICES
+
+CLIENT_SECRETS_ENV = "SERVICE_CLIENT_SECRETS"
+
+
+def registered_client_secrets(*, debug: bool, base_dir: Path) -> dict[str, str]:
+    """Every client id user_svc accepts, with its secret: `SERVICE_CLIENT_SECRETS`, or
+    locally the secrets generated for every other service."""
+    raw = os.environ.get(CLIENT_SECRETS_ENV)
+    if raw:
+        try:
+            secrets = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ImproperlyConfigured(f"{CLIENT_SECRETS_ENV} is not valid JSON: {exc}") from None
+        if not isinstance(secrets, dict) or not all(
+            isinstance(value, str) and len(value) >= 32 for value in secrets.values()
+        ):
+            raise ImproperlyConfigured(
+                f"{CLIENT_SECRETS_ENV} must be a JSON object of client id -> secret "
+                "(at least 32 characters each)"
+            )
+        return secrets
+    if not debug:
+        raise ImproperlyConfigured(f"{CLIENT_SECRETS_ENV} must be set when DEBUG is off")
+    return {
+        name: client_secret(name, base_dir=base_dir, debug=True)
+        for name in SERVICES
+        if name != ISSUER
+    }
