@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ from shop_testing.ports import free_port
 
 DOCKERFILE = REPO / "Dockerfile"
 DOCKER_DIR = REPO / "docker"
+# The packages of ours that pip installs: the shared one, and the test support (dev only).
+OUR_DISTRIBUTIONS = {"shop-common": REPO / "common", "shop-testing": REPO / "testing"}
+DOTTED_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 
 def image_environment(service: str, var_dir: Path, **extra: str) -> dict[str, str]:
@@ -226,6 +230,31 @@ def with_dependencies(names: set[str]) -> set[str]:
     return closure
 
 
+def not_provided(modules: set[str], *, by: set[str]) -> set[str]:
+    """The `modules` that none of the distributions `by` (canonical names) provides."""
+    providers = metadata.packages_distributions()
+    return {
+        module
+        for module in modules
+        if not {canonical(dist) for dist in providers.get(module, [module])} & by
+    }
+
+
+def named_modules(paths: list[Path]) -> set[str]:
+    """Top-level modules of installed distributions that the code names in dotted strings
+    for Django to import (`"whitenoise.middleware.WhiteNoiseMiddleware"` in settings)."""
+    providers = metadata.packages_distributions()
+    return {
+        node.value.partition(".")[0]
+        for path in paths
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and DOTTED_PATH.fullmatch(node.value)
+        and node.value.partition(".")[0] in providers
+    }
+
+
 def imported_modules(paths: list[Path]) -> set[str]:
     modules = set()
     for path in paths:
@@ -235,6 +264,26 @@ def imported_modules(paths: list[Path]) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 modules.add(node.module.partition(".")[0])
     return modules
+
+
+@pytest.mark.parametrize("distribution", sorted(OUR_DISTRIBUTIONS))
+def test_our_packages_declare_every_distribution_they_import(distribution: str) -> None:
+    """Installed on its own, a package of ours brings what its code imports: each import,
+    and each module its settings name for Django, comes from a declared dependency."""
+    root = OUR_DISTRIBUTIONS[distribution]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    declared = {canonical(Requirement(line).name) for line in project["dependencies"]}
+    code = sorted((root / "src").rglob("*.py"))
+    own = {path.parent.name for path in (root / "src").glob("*/__init__.py")}
+    used = (imported_modules(code) | named_modules(code)) - set(sys.stdlib_module_names) - own
+    assert not_provided(used, by=declared) == set()
+
+
+def test_only_development_installs_the_test_support() -> None:
+    """Helpers that sign any token must never reach an image: only dev.txt installs them."""
+    installers = {path.name: path.read_text() for path in (REPO / "requirements").glob("*.txt")}
+    installers["Dockerfile"] = DOCKERFILE.read_text()
+    assert [name for name, text in installers.items() if "./testing" in text] == ["dev.txt"]
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -252,10 +301,4 @@ def test_the_image_installs_every_package_the_service_imports(service: str) -> N
         requirement_names(REPO / "requirements" / f"{service}.txt")
         | {canonical(Requirement(line).name) for line in metadata.requires("shop-common") or []}
     )
-    providers = metadata.packages_distributions()
-    missing = {
-        module
-        for module in third_party
-        if not {canonical(dist) for dist in providers.get(module, [module])} & installed
-    }
-    assert missing == set()
+    assert not_provided(third_party, by=installed) == set()
