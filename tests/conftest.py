@@ -2,13 +2,17 @@
 
 `system` starts every service once per test session (see shop_testing.harness). A test
 that stops a service must start it again before it ends (`try/finally`), so the next test
-finds the system whole.
+finds the system whole. `page` is a fresh tab of a real, headless Chromium (cookies of
+its own) for tests that go through the services' web pages; without /usr/bin/chromium
+those tests are skipped and say why.
 """
 
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser, Page
 
+from shop_testing.browser import CHROMIUM, MISSING, chromium
 from shop_testing.harness import System
 
 
@@ -20,3 +24,20 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         yield running
     finally:
         running.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(MISSING)
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -80,11 +80,11 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def manage(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT / self.service.name,
-            env=self.env,
+            env={**self.env, **extra_env},
             capture_output=True,
             text=True,
             timeout=300,
@@ -149,8 +149,8 @@ class System:
     def url(self, name: str) -> str:
         return self.processes[name].url
 
-    def manage(self, name: str, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.processes[name].manage(*args)
+    def manage(self, name: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return self.processes[name].manage(*args, **extra_env)
 
     def start(self, name: str, **extra_env: str) -> None:
         self.processes[name].start(**extra_env)

@@ -9,8 +9,6 @@ answers or hang on purpose.
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from shop_testing.harness import ROOT, System
+from shop_testing.harness import System
 
 PASSWORD = "correct-Horse-battery-9"
 ADDRESS = {
@@ -76,14 +74,13 @@ class Shop:
 
     def _staff_token(self) -> str:
         email = f"staff-{uuid.uuid4().hex[:8]}@example.com"
-        process = self.system.processes["user_svc"]
-        created = subprocess.run(
-            [sys.executable, "manage.py", "createsuperuser", "--noinput", "--email", email],
-            cwd=ROOT / "user_svc",
-            env={**process.env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-            capture_output=True,
-            text=True,
-            timeout=60,
+        created = self.system.manage(
+            "user_svc",
+            "createsuperuser",
+            "--noinput",
+            "--email",
+            email,
+            DJANGO_SUPERUSER_PASSWORD=PASSWORD,
         )
         assert created.returncode == 0, created.stderr
         return self._token(email)
