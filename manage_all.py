@@ -16,9 +16,10 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from shop_common.launcher import ChildProcess, gunicorn_process
 from shop_common.service_table import SERVICES, Service
 
 ROOT = Path(__file__).resolve().parent
@@ -72,73 +73,36 @@ class Child:
     """One process started by `run`, its output prefixed with its name."""
 
     name: str
-    argv: list[str]
-    cwd: Path
-    env: dict[str, str]
+    process: ChildProcess
     colour: str = ""
-    process: subprocess.Popen[str] | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=self.cwd,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-            # Its own process group: Ctrl-C reaches us, and we stop the children in order.
-            start_new_session=True,
-        )
+        # Its own session: Ctrl-C reaches us, and we stop the children in order.
+        self.process.start(output=subprocess.PIPE, own_session=True)
         threading.Thread(target=self._relay, daemon=True).start()
 
     def _relay(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
+        popen = self.process.popen
+        assert popen is not None
+        assert popen.stdout is not None
         prefix = f"{self.colour}{self.name:<12}{RESET if self.colour else ''}|"
-        for line in self.process.stdout:
-            sys.stdout.write(f"{prefix} {line}")
+        for line in popen.stdout:
+            sys.stdout.write(f"{prefix} {line.decode(errors='replace')}")
             sys.stdout.flush()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-
-    def wait(self, timeout: float) -> None:
-        if not self.process:
-            return
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def gunicorn_child(service: Service) -> Child:
-    env = dict(os.environ)
-    env["BIND"] = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{service.port}"
-    if service.needs_shared_cache and not os.environ.get("REDIS_URL"):
-        # Its counters and cache are in-process: one process with threads keeps them whole.
-        env["WEB_CONCURRENCY"] = "1"
-    argv = [sys.executable, "-m", "gunicorn", "-c", "python:shop_common.gunicorn_conf"]
-    return Child(
-        name=service.name,
-        argv=[*argv, f"{service.name}.wsgi:application"],
-        cwd=service_dir(service),
-        env=env,
-    )
+    bind = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{service.port}"
+    folder = service_dir(service)
+    return Child(service.name, gunicorn_process(service, folder=folder, env=os.environ, bind=bind))
 
 
 def reconcile_child(every: int = RECONCILE_EVERY_SECONDS) -> Child:
     """order_svc's `reconcile_orders`, once every `every` seconds: it settles the orders
     that a crash or an unreachable product_svc left pending or unreleased."""
     order_svc = SERVICES["order_svc"]
-    return Child(
-        name="reconcile",
-        argv=[sys.executable, "manage.py", "reconcile_orders", "--every", str(every)],
-        cwd=service_dir(order_svc),
-        env=dict(os.environ),
-    )
+    argv = [sys.executable, "manage.py", "reconcile_orders", "--every", str(every)]
+    return Child("reconcile", ChildProcess(argv, cwd=service_dir(order_svc), env=os.environ))
 
 
 def supervise(children: list[Child]) -> int:
@@ -152,17 +116,18 @@ def supervise(children: list[Child]) -> int:
         child.start()
     exit_code = 0
     while not stopping.wait(0.2):
-        dead = [child for child in children if child.process and child.process.poll() is not None]
+        ended = {child.name: child.process.exit_code() for child in children}
+        dead = {name: code for name, code in ended.items() if code is not None}
         if dead:
-            for child in dead:
-                print(f"!! {child.name} exited with code {child.process.returncode}", flush=True)
+            for name, code in dead.items():
+                print(f"!! {name} exited with code {code}", flush=True)
             print("!! stopping the other services", flush=True)
             exit_code = 1
             break
     for child in children:
-        child.stop()
+        child.process.terminate()
     for child in children:
-        child.wait(timeout=15)
+        child.process.wait()
     print("== all services stopped", flush=True)
     return exit_code
 

@@ -20,6 +20,7 @@ import psycopg
 import requests
 from psycopg import sql
 
+from shop_common.launcher import ChildProcess, gunicorn_command, gunicorn_environment
 from shop_common.service_table import SERVICES, Service
 from shop_testing.ports import free_port
 
@@ -67,14 +68,16 @@ class Database:
 
 
 class ServiceProcess:
-    """One service under gunicorn; its output goes to a log file shown when it fails."""
+    """One service under gunicorn, started as `manage_all.py run` starts it; its output
+    goes to a log file shown when it fails."""
 
     def __init__(self, service: Service, port: int, env: dict[str, str], folder: Path) -> None:
         self.service = service
         self.port = port
-        self.env = env
+        # Decided once, as the system is laid out: a restart may only add variables.
+        self.env = gunicorn_environment(service, env, bind=f"127.0.0.1:{port}")
         self.log_path = folder / f"{service.name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: ChildProcess | None = None
 
     @property
     def url(self) -> str:
@@ -91,28 +94,20 @@ class ServiceProcess:
         )
 
     def start(self, **extra_env: str) -> None:
-        env = {**self.env, **extra_env, "BIND": f"127.0.0.1:{self.port}"}
-        argv = [sys.executable, "-m", "gunicorn", "-c", "python:shop_common.gunicorn_conf"]
+        self.process = ChildProcess(
+            gunicorn_command(self.service),
+            cwd=ROOT / self.service.name,
+            env={**self.env, **extra_env},
+        )
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*argv, f"{self.service.name}.wsgi:application"],
-                cwd=ROOT / self.service.name,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            self.process.start(output=log)
         if not wait_until_healthy(self.url):
             self.stop()
             raise RuntimeError(f"{self.service.name} did not start:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            self.process.stop()
         self.process = None
 
     def log_tail(self, lines: int = 40) -> str:
@@ -139,12 +134,7 @@ class System:
             env[f"{name.upper()}_DATABASE_URL"] = database.url
         self.processes = {}
         for service in services:
-            service_env = dict(env)
-            if service.needs_shared_cache and not env.get("REDIS_URL"):
-                service_env["WEB_CONCURRENCY"] = "1"
-            self.processes[service.name] = ServiceProcess(
-                service, ports[service.name], service_env, folder
-            )
+            self.processes[service.name] = ServiceProcess(service, ports[service.name], env, folder)
 
     def url(self, name: str) -> str:
         return self.processes[name].url

@@ -190,9 +190,10 @@ def crash(system: System, name: str) -> None:
     in flight gets to finish. Only the processes the harness started, by their ids."""
     process = system.processes[name].process
     assert process is not None
-    for pid in [*_children(process.pid), process.pid]:
+    assert process.popen is not None
+    for pid in [*_children(process.popen.pid), process.popen.pid]:
         os.kill(pid, signal.SIGKILL)
-    process.wait()
+    process.popen.wait()
 
 
 def _children(parent: int) -> list[int]:
