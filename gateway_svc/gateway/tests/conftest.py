@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import caches
 
 from gateway.shared_cache import shared_cache
-from gateway.tests.upstream import FakeService
+from shop_testing.fake_service import FakeService
 
 
 @pytest.fixture(autouse=True)

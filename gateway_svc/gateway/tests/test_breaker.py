@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from gateway.tests.upstream import FakeService, Reply
+from shop_testing.fake_service import FakeService, Reply
 from shop_testing.ports import free_port
 
 READ = "/api/v1/auth/jwks/"

@@ -3,8 +3,8 @@ import threading
 import pytest
 
 from gateway.tests.tokens import bearer
-from gateway.tests.upstream import Reply
 from shop_common.catalog import bump_catalog_version, catalog_version
+from shop_testing.fake_service import Reply
 
 LIST = "/api/v1/products/"
 

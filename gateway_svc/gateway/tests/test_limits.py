@@ -7,7 +7,7 @@ from django.test import Client
 
 from gateway import limits
 from gateway.tests.tokens import bearer
-from gateway.tests.upstream import Reply
+from shop_testing.fake_service import Reply
 
 LOGIN = "/api/v1/auth/token/"
 REGISTER = "/api/v1/auth/register/"

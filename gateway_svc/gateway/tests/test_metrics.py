@@ -1,4 +1,4 @@
-from gateway.tests.upstream import Reply
+from shop_testing.fake_service import Reply
 from shop_testing.metrics import metric_growth, metric_value, scrape_metrics
 
 

@@ -3,7 +3,7 @@ import time
 import pytest
 
 from gateway.tests.tokens import bearer
-from gateway.tests.upstream import Reply
+from shop_testing.fake_service import Reply
 from shop_testing.ports import free_port
 
 READ = "/api/v1/auth/jwks/"  # a GET that is never cached

@@ -3,7 +3,7 @@ import io
 import pytest
 
 from gateway.tests.tokens import bearer
-from gateway.tests.upstream import Reply
+from shop_testing.fake_service import Reply
 
 ROUTED = [
     ("POST", "/api/v1/auth/register/", "user_svc"),

@@ -33,14 +33,14 @@ class StubCredential:
 
 @pytest.fixture
 def product_svc(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProductService]:
-    fake = FakeProductService().start()
+    fake = FakeProductService()
     fake.add(1, "Teapot", "19.99", stock=10)
     fake.add(2, "Cup", "4.35", stock=100)
     fake.add(3, "Rare tea", "0.10", stock=1)
     monkeypatch.setenv("PRODUCT_SVC_URL", fake.url)
     monkeypatch.setattr(reservations, "credential", StubCredential())
     yield fake
-    fake.stop()
+    fake.close()
 
 
 def client_for(user_id: int, *, is_staff: bool = False) -> APIClient:

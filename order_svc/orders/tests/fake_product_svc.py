@@ -1,16 +1,17 @@
-"""A small product_svc for unit tests: the reservations contract over real HTTP, in memory.
+"""A small product_svc for unit tests: the reservations contract over real HTTP (a
+`shop_testing.fake_service.FakeService`), in memory.
 
 It keeps stock and reservations like the real one (all lines or none, a repeated id
 answers the first result, a release before the reserve leaves a tombstone) and can be
 told to misbehave: hang, answer 500, or do the work and then drop the answer.
 """
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from shop_testing.fake_service import FakeService, Received, Reply
 
 PREFIX = "/internal/v1/reservations/"
 
@@ -87,8 +88,8 @@ class Inventory:
         return sum(item["quantity"] for r in live for item in r["items"])
 
 
-class FakeProductService:
-    """Start with `start()`; `url` is its address; `mode` changes how it answers."""
+class FakeProductService(FakeService):
+    """Started at once; `url` is its address; `mode` changes how it answers."""
 
     TOKEN = "Bearer test-service-token"
 
@@ -96,26 +97,18 @@ class FakeProductService:
         self.inventory = Inventory()
         self.mode = "ok"  # "ok", "hang", "error", "drop-answer-once"
         self.hang_seconds = 10.0
-        self.calls: list[tuple[str, str]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        super().__init__(answer=self._reply_to)
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> "FakeProductService":
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def calls(self) -> list[tuple[str, str]]:
+        """(method, path) of every request received, in order."""
+        return [(request.method, request.path) for request in self.received]
 
     def add(self, product_id: int, name: str, price: str, stock: int, **extra: str) -> None:
         self.inventory.products[product_id] = Product(name, price, stock, **extra)
 
     def answer(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """What product_svc would answer, and what it would do to the stock."""
         if path == PREFIX and method == "POST":
             return self.inventory.reserve(body)
         reservation_id = path.removeprefix(PREFIX).split("/")[0]
@@ -125,44 +118,15 @@ class FakeProductService:
             return 200, self.inventory.reservations[reservation_id]
         return 404, {"detail": "Not found."}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-            def _serve(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                fake.calls.append((method, self.path))
-                if fake.mode == "hang":
-                    time.sleep(fake.hang_seconds)
-                if self.headers.get("Authorization") != fake.TOKEN:
-                    return self._send(401, {"detail": "Service token required."})
-                if fake.mode == "error":
-                    return self._send(500, {"detail": "Boom."})
-                status, answer = fake.answer(method, self.path, body)
-                if fake.mode == "drop-answer-once":
-                    fake.mode = "ok"
-                    self.close_connection = True
-                    return None
-                return self._send(status, answer)
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
+    def _reply_to(self, request: Received) -> Reply:
+        if self.mode == "hang":
+            time.sleep(self.hang_seconds)
+        if request.header("Authorization") != self.TOKEN:
+            return Reply(401, {"detail": "Service token required."})
+        if self.mode == "error":
+            return Reply(500, {"detail": "Boom."})
+        status, body = self.answer(request.method, request.path, request.json())
+        if self.mode == "drop-answer-once":
+            self.mode = "ok"
+            return Reply(status, body, drop=True)
+        return Reply(status, body)

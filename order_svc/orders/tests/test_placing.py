@@ -131,7 +131,7 @@ def test_short_stock_is_a_409_naming_each_short_product_and_takes_nothing(place,
 def test_without_product_svc_the_order_fails_with_503_and_nothing_stays_reserved(
     place, product_svc
 ):
-    product_svc.stop()
+    product_svc.close()
 
     started = time.monotonic()
     response = place((1, 1))

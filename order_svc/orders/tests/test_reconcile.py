@@ -80,7 +80,7 @@ def test_recent_orders_are_left_alone(product_svc):
 
 
 def test_an_unreachable_product_svc_leaves_the_order_for_the_next_round(stale_pending, product_svc):
-    product_svc.stop()
+    product_svc.close()
 
     outcomes = reconcile(older_than=NOW)
 

@@ -9,16 +9,15 @@ answers or hang on purpose.
 import json
 import os
 import signal
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from shop_testing.fake_service import FakeService, Received, Reply
 from shop_testing.harness import System
 
 PASSWORD = "correct-Horse-battery-9"
@@ -129,60 +128,41 @@ class StockProxy:
         self.target = target
         self.mode = "forward"
         self.delay = 5.0
-        self.received = 0
         self.reserves = 0
         self.forwarded = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = FakeService(answer=self._relay)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.url
+
+    @property
+    def received(self) -> int:
+        return len(self.server.received)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._relay("GET")
-
-            def do_POST(self) -> None:
-                self._relay("POST")
-
-            def _relay(self, method: str) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                proxy.received += 1
-                if proxy.mode == "late":
-                    time.sleep(proxy.delay)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                answer = requests.request(
-                    method, proxy.target + self.path, data=body, headers=headers, timeout=10
-                )
-                is_reserve = method == "POST" and self.path == "/internal/v1/reservations/"
-                proxy.reserves += is_reserve
-                proxy.forwarded += 1
-                if is_reserve and proxy.mode.startswith("drop-reserve"):
-                    if proxy.mode == "drop-reserve-once":
-                        proxy.mode = "forward"
-                    self.close_connection = True
-                    return
-                self.send_response(answer.status_code)
-                for name in ("Content-Type", "Content-Length"):
-                    self.send_header(name, answer.headers[name])
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-        return Handler
+    def _relay(self, request: Received) -> Reply:
+        if self.mode == "late":
+            time.sleep(self.delay)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        answer = requests.request(
+            request.method,
+            self.target + request.path,
+            data=request.body,
+            headers=headers,
+            timeout=10,
+        )
+        is_reserve = request.method == "POST" and request.path == "/internal/v1/reservations/"
+        self.reserves += is_reserve
+        self.forwarded += 1
+        content_type = {"Content-Type": answer.headers["Content-Type"]}
+        if is_reserve and self.mode.startswith("drop-reserve"):
+            if self.mode == "drop-reserve-once":
+                self.mode = "forward"
+            return Reply(answer.status_code, answer.content, headers=content_type, drop=True)
+        return Reply(answer.status_code, answer.content, headers=content_type)
 
 
 def crash(system: System, name: str) -> None:
