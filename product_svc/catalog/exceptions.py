@@ -1,6 +1,6 @@
 """What refuses a catalog write; the shared exception handler turns each into its answer."""
 
-from django.db.models import ProtectedError
+from django.db.models import Model, ProtectedError
 
 from shop_common.errors import DomainError
 
@@ -15,3 +15,14 @@ class StillInUse(DomainError):
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in refused.protected_objects})
         hint = " Deactivate the product instead." if "reservation lines" in kinds else ""
         super().__init__(f"Can't delete it: {' and '.join(kinds)} still refer to it.{hint}")
+
+
+class DeletedMeanwhile(DomainError):
+    """A change to a product or category deleted after the view read it: the 404 the
+    change would have got a moment later."""
+
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, instance: Model) -> None:
+        super().__init__(f"This {instance._meta.verbose_name} was deleted meanwhile.")

@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from shop_common.catalog import bump_catalog_version
 from shop_common.errors import InvalidFields
 
-from .exceptions import StillInUse
+from .exceptions import DeletedMeanwhile, StillInUse
 from .models import Category, Product
 
 CatalogItem = TypeVar("CatalogItem", Product, Category)
@@ -81,6 +81,8 @@ def _save(
     is no race."""
     try:
         with transaction.atomic():
+            if fields is not None:
+                _lock_row(instance)
             if check is not None:
                 check(instance)
             if fields is None:
@@ -93,6 +95,17 @@ def _save(
             raise
         raise InvalidFields(clashes) from exc
     return instance
+
+
+def _lock_row(instance: Product | Category) -> None:
+    """Holds the row until the change commits, so a concurrent delete waits; a row deleted
+    since the view read it raises `DeletedMeanwhile` instead of Django's "did not affect
+    any rows" error, a 500. `no_key`: the lock the UPDATE takes anyway, which still lets
+    another transaction point a foreign key at this row (a category moved below it)."""
+    manager = type(instance)._default_manager
+    rows = manager.select_for_update(no_key=True).filter(pk=instance.pk)
+    if not rows.exists():
+        raise DeletedMeanwhile(instance)
 
 
 def _unique_clashes(instance: Product | Category) -> dict[str, list[str]]:
