@@ -212,3 +212,17 @@ def test_answers_are_json_with_a_request_id(shop):
 
     assert response.status_code == 401
     assert response.headers["X-Request-ID"]
+
+
+def test_an_order_worth_more_than_the_total_column_is_a_400_that_takes_no_stock(shop):
+    dearest = [shop.product(price="99999999.99", stock=100_000) for _ in range(11)]
+    customer = shop.customer()
+
+    response = shop.place(customer, *[(product, 100_000) for product in dearest])
+    after = shop.place(customer, (dearest[0], 1))
+
+    assert response.status_code == 400, response.text
+    assert response.json()["max_total"] == "9999999999999.99"
+    assert "items" in response.json()["errors"]
+    assert after.status_code == 201, after.text
+    assert [shop.stock(product) for product in dearest] == [99_999] + [100_000] * 10

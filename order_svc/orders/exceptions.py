@@ -1,6 +1,8 @@
 """What can go wrong with an order, in the shop's words. Each says its own HTTP status;
 the shared exception handler (`shop_common.errors`) turns it into the answer."""
 
+from decimal import Decimal
+
 from shop_common.errors import DomainError
 
 
@@ -47,7 +49,22 @@ class UnknownProducts(OrderError):
         )
 
 
-class MixedCurrencies(OrderError):
+class Unconfirmable(OrderError):
+    """The order cannot be confirmed with what was reserved for it: it fails, and its
+    reservation is given back, when placing and when reconciling alike."""
+
+
+class OrderTooLarge(Unconfirmable):
+    """The items are worth more than an order may be (`MAX_ORDER_TOTAL`)."""
+
+    code = "order_too_large"
+
+    def __init__(self, max_total: Decimal) -> None:
+        detail = f"The items are worth more than an order may be ({max_total})."
+        super().__init__(detail, extra={"errors": {"items": [detail]}, "max_total": str(max_total)})
+
+
+class MixedCurrencies(Unconfirmable):
     status_code = 409
     code = "mixed_currencies"
     default_detail = "The products are priced in different currencies; order them separately."

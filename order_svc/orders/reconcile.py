@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from orders import idempotency, reservations, services
-from orders.exceptions import StockUnavailable
+from orders.exceptions import StockUnavailable, Unconfirmable
 from orders.models import IdempotencyRecord, Order
 from orders.serializers import OrderSerializer
 from orders.states import OrderStatus
@@ -32,6 +32,12 @@ def reconcile(*, older_than: timedelta) -> Counter[str]:
             outcomes[settle(order)] += 1
         except StockUnavailable:
             outcomes["unreachable"] += 1
+        except Exception:
+            # One order that cannot be settled must not stall the others: it is logged,
+            # sent to the back of the queue, and tried again in a later round.
+            logger.exception("order not settled", extra={"order": str(order.id)})
+            Order.objects.filter(pk=order.pk).update(updated_at=timezone.now())
+            outcomes["errors"] += 1
     outcomes["keys_purged"] = idempotency.purge(stale_before=before)
     outcomes = +outcomes  # only what happened: an idle round logs nothing
     if outcomes:
@@ -45,13 +51,18 @@ def settle(order: Order) -> str:
         released = services.release_reservation(order).released_at is not None
         return "released" if released else "unreachable"
     reservation = reservations.find_reservation(order.id)
+    note = "Not completed in time; nothing was sold."
     if reservation is not None and reservation.is_held:
-        confirmed = services.confirm_order(order.id, reservation)
-        _answer_key(confirmed)
-        return "confirmed"
+        try:
+            confirmed = services.confirm_order(order.id, reservation)
+        except Unconfirmable as exc:
+            note = exc.detail
+        else:
+            _answer_key(confirmed)
+            return "confirmed"
     # Failing releases the id: a tombstone when nothing was taken, so a late reserve with
     # it takes nothing either.
-    services.fail_order(order.id, note="Not completed in time; nothing was sold.")
+    services.fail_order(order.id, note=note)
     IdempotencyRecord.objects.filter(order=order).delete()
     return "failed"
 

@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from orders.exceptions import OutOfStock, StockUnavailable, UnknownProducts
+from orders.exceptions import OrderTooLarge, OutOfStock, StockUnavailable, UnknownProducts
 from shop_common.client import IDEMPOTENCY_HEADER, ServiceClient, UpstreamError, json_object
 from shop_common.service_credentials import ServiceCredential, ServiceCredentialError
 from shop_common.service_table import SERVICES
@@ -151,7 +151,9 @@ def reserve(order_id: uuid.UUID, items: list[dict[str, int]]) -> Reservation:
             raise OutOfStock(answer["short"])
         if status == 400 and isinstance(answer.get("unknown_products"), list):
             raise _unknown_products(answer, items)
-    except (ValueError, KeyError, TypeError) as exc:
+        if status == 400 and "max_total" in answer:
+            raise OrderTooLarge(Decimal(str(answer["max_total"])))
+    except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
         raise _unexpected(response, "reserve") from exc
     raise _unexpected(response, "reserve")
 

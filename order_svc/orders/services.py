@@ -15,9 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders import metrics, reservations
-from orders.exceptions import MixedCurrencies, OutOfStock, StockUnavailable, UnknownProducts
+from orders.exceptions import (
+    MixedCurrencies,
+    OrderTooLarge,
+    OutOfStock,
+    StockUnavailable,
+    Unconfirmable,
+    UnknownProducts,
+)
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
 from orders.states import Actor, OrderStatus, check_move
+from shop_common.serializers import MAX_ORDER_TOTAL
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +42,13 @@ def place_order(
     """Write the order as pending, reserve its stock, and confirm it with the server's prices.
 
     Raises `OutOfStock`/`UnknownProducts` (the order is rejected, nothing taken) or
-    `StockUnavailable` (the order failed; its reservation id is released).
+    `StockUnavailable`/`Unconfirmable` (the order failed; its reservation id is released).
     """
     order = _create_pending(user_id, items, shipping_address, idempotency_record)
     try:
         reservation = reservations.reserve(order.id, items)
         confirmed = confirm_order(order.id, reservation)
-    except (StockUnavailable, MixedCurrencies) as exc:
+    except (StockUnavailable, Unconfirmable) as exc:
         fail_order(order.id, note=exc.detail)
         metrics.ORDERS_PLACED.labels("failed").inc()
         raise
@@ -96,8 +104,11 @@ def confirm_order(order_id: uuid.UUID, reservation: reservations.Reservation) ->
         item = reserved[line.product_id]
         line.name, line.unit_price = item.name, item.unit_price
         line.line_total = (item.unit_price * line.quantity).quantize(CENT)
-    OrderLine.objects.bulk_update(lines, ["name", "unit_price", "line_total"])
     total = sum((line.line_total for line in lines), Decimal("0.00"))
+    # product_svc refuses such a reservation; checked again before the total column is.
+    if total > MAX_ORDER_TOTAL:
+        raise OrderTooLarge(MAX_ORDER_TOTAL)
+    OrderLine.objects.bulk_update(lines, ["name", "unit_price", "line_total"])
     _apply(order, OrderStatus.CONFIRMED, changes={"total": total, "currency": currencies.pop()})
     logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
     return order

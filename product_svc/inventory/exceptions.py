@@ -3,6 +3,7 @@
 
 import uuid
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 
 from shop_common.errors import DomainError
 
@@ -22,6 +23,16 @@ class UnknownProducts(InventoryError):
             detail, extra={"errors": {"items": [detail]}, "unknown_products": product_ids}
         )
         self.product_ids = product_ids
+
+
+class OrderTooLarge(InventoryError):
+    """The items are worth more than an order may be (`MAX_ORDER_TOTAL`)."""
+
+    code = "order_too_large"
+
+    def __init__(self, max_total: Decimal) -> None:
+        detail = f"The items are worth more than an order may be ({max_total})."
+        super().__init__(detail, extra={"errors": {"items": [detail]}, "max_total": str(max_total)})
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,13 @@ from django.db.models.functions import Now
 
 from catalog.models import Product
 from catalog.services import catalog_changed
+from shop_common.serializers import MAX_ORDER_TOTAL
 
 from . import metrics
 from .exceptions import (
     InventoryBusy,
     InventoryError,
+    OrderTooLarge,
     OutOfStock,
     ReservationReleased,
     Shortage,
@@ -47,6 +49,7 @@ T = TypeVar("T")
 REFUSALS: dict[type[InventoryError], str] = {
     OutOfStock: "short",
     UnknownProducts: "unknown",
+    OrderTooLarge: "too_large",
     ReservationReleased: "already_released",
     InventoryBusy: "busy",
 }
@@ -107,6 +110,9 @@ def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -
             raise OutOfStock(
                 [Shortage(i.product_id, i.quantity, products[i.product_id].stock) for i in short]
             )
+        # Checked inside the transaction that took the stock, so a refusal takes none.
+        if sum(products[i.product_id].price * i.quantity for i in items) > MAX_ORDER_TOTAL:
+            raise OrderTooLarge(MAX_ORDER_TOTAL)
         ReservationLine.objects.bulk_create(
             _line(reservation, products[item.product_id], item.quantity) for item in items
         )

@@ -1,12 +1,17 @@
 """Request shapes more than one service reads: lines of products and quantities."""
 
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
 # Product ids are 64-bit in product_svc: a larger number is bad input, not a database error.
 MAX_PRODUCT_ID = 2**63 - 1
+# The most an order may be worth: what order_svc's total column holds on every database
+# (16 digits on PostgreSQL; SQLite keeps decimals as doubles, exact to 15 digits). product_svc
+# refuses to reserve more, so such an order is a 400 and takes no stock.
+MAX_ORDER_TOTAL = Decimal("9999999999999.99")
 
 
 def reject_repeated_products(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

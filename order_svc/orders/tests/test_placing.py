@@ -9,6 +9,8 @@ from orders.models import Order, OrderStatusEvent
 from orders.reconcile import reconcile
 from orders.states import OrderStatus
 from orders.tests.conftest import ADDRESS, order_body
+from orders.tests.factories import OrderFactory
+from shop_common.serializers import MAX_ORDER_TOTAL
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +119,44 @@ def test_an_unknown_product_is_a_400_naming_it_and_takes_nothing(place, customer
     assert product_svc.inventory.stock(1) == 10
     assert Order.objects.get().status == OrderStatus.REJECTED
     assert customer.get("/api/v1/orders/").json()["count"] == 0
+
+
+DEAREST = "99999999.99"  # the most product_svc's price column holds
+
+
+def test_an_order_worth_more_than_the_total_column_fails_with_a_400_and_gives_stock_back(
+    place, product_svc
+):
+    """Even from a product_svc that took the stock: the total is checked before saving."""
+    for product_id in range(10, 21):
+        product_svc.add(product_id, "Crown jewel", DEAREST, stock=100_000)
+
+    response = place(*[(product_id, 100_000) for product_id in range(10, 21)])
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["max_total"] == str(MAX_ORDER_TOTAL)
+    assert "items" in response.json()["errors"]
+    order = Order.objects.get()
+    assert (order.status, order.released_at is not None) == (OrderStatus.FAILED, True)
+    assert [product_svc.inventory.stock(pid) for pid in range(10, 21)] == [100_000] * 11
+
+
+def test_the_total_column_holds_the_most_an_order_may_be_worth():
+    order = OrderFactory(total=MAX_ORDER_TOTAL)
+
+    order.refresh_from_db()
+
+    assert order.total == MAX_ORDER_TOTAL
+
+
+def test_a_very_large_order_that_fits_the_total_column_is_confirmed(place, product_svc):
+    product_svc.add(10, "Crown jewel", DEAREST, stock=2_000_000)
+    product_svc.add(11, "Polish", "0.01", stock=100)
+
+    response = place((10, 100_000), (11, 1))
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["total"] == "9999999999000.01"
 
 
 def test_short_stock_is_a_409_naming_each_short_product_and_takes_nothing(place, product_svc):

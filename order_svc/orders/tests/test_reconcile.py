@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from orders import reconcile as reconcile_module
 from orders.models import IdempotencyRecord, Order
 from orders.reconcile import reconcile
 from orders.states import OrderStatus
@@ -103,3 +104,57 @@ def test_the_command_reports_what_it_settled(stale_pending, product_svc):
     call_command("reconcile_orders", "--older-than", "0", stdout=out)
 
     assert "failed: 1" in out.getvalue()
+
+
+def stale(order):
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+
+
+def test_an_order_too_large_to_confirm_is_failed_and_the_next_one_still_settles(
+    stale_pending, product_svc
+):
+    for product_id in range(10, 21):
+        product_svc.add(product_id, "Crown jewel", "99999999.99", stock=100_000)
+    too_large = OrderLineFactory(product_id=10, quantity=100_000).order
+    for product_id in range(11, 21):
+        OrderLineFactory(order=too_large, product_id=product_id, quantity=100_000)
+    stale(too_large)
+    Order.objects.filter(pk=stale_pending.pk).update(updated_at=timezone.now())
+    stale(stale_pending)  # settled after the large one: its updated_at is later
+    reserve(product_svc, too_large)
+    reserve(product_svc, stale_pending)
+
+    outcomes = reconcile(older_than=timedelta(minutes=1))
+
+    assert (outcomes["failed"], outcomes["confirmed"]) == (1, 1)
+    too_large.refresh_from_db()
+    assert too_large.status == OrderStatus.FAILED
+    assert "worth more than an order may be" in too_large.history.last().note
+    assert product_svc.inventory.stock(10) == 100_000
+    assert Order.objects.get(pk=stale_pending.pk).status == OrderStatus.CONFIRMED
+
+
+def test_an_order_that_cannot_be_settled_is_logged_and_never_stalls_the_others(
+    stale_pending, product_svc, monkeypatch, caplog
+):
+    """A bug met while settling one order (here: any exception) is that order's alone."""
+    broken = OrderLineFactory(product_id=2, quantity=1).order
+    stale(broken)
+    Order.objects.filter(pk=broken.pk).update(updated_at=timezone.now() - timedelta(minutes=9))
+    reserve(product_svc, stale_pending)
+    settle = reconcile_module.settle
+
+    def settle_or_break(order):
+        if order.pk == broken.pk:
+            raise RuntimeError("a bug in settling this one order")
+        return settle(order)
+
+    monkeypatch.setattr(reconcile_module, "settle", settle_or_break)
+
+    first = reconcile(older_than=timedelta(minutes=1))
+
+    assert (first["errors"], first["confirmed"]) == (1, 1)
+    assert [r.message for r in caplog.records if r.levelname == "ERROR"] == ["order not settled"]
+    broken.refresh_from_db()
+    assert broken.status == OrderStatus.PENDING
+    assert broken.updated_at > timezone.now() - timedelta(minutes=1)  # to the back of the queue

@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -6,6 +7,7 @@ from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from inventory.exceptions import InventoryBusy
 from inventory.models import Reservation
+from shop_common.serializers import MAX_ORDER_TOTAL
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +82,29 @@ def test_unknown_or_inactive_products_are_400_naming_them(service_client):
     assert data["unknown_products"] == [retired.pk, 424242]
     assert data["errors"]["items"]
     assert str(retired.pk) in data["detail"]
+
+
+def test_items_worth_more_than_an_order_may_be_are_400_and_take_nothing(service_client):
+    dearest = [ProductFactory(price=Decimal("99999999.99"), stock=100_000) for _ in range(11)]
+
+    response = service_client.post(
+        URL, body(*[(product.pk, 100_000) for product in dearest]), format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["max_total"] == str(MAX_ORDER_TOTAL)
+    assert "items" in response.json()["errors"]
+    assert {p.stock for p in Product.objects.filter(pk__in=[d.pk for d in dearest])} == {100_000}
+    assert not Reservation.objects.exists()
+
+
+def test_items_worth_up_to_the_most_an_order_may_be_are_reserved(service_client):
+    dearest = ProductFactory(price=Decimal("99999999.99"), stock=100_000)
+    change = ProductFactory(price=MAX_ORDER_TOTAL - Decimal("9999999999000.00"), stock=1)
+
+    response = service_client.post(URL, body((dearest.pk, 100_000), (change.pk, 1)), format="json")
+
+    assert response.status_code == 201, response.json()
 
 
 @pytest.mark.parametrize(
