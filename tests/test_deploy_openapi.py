@@ -201,3 +201,15 @@ def test_a_price_is_declared_as_the_decimal_strings_the_api_takes(
     )
     assert all(price.search(text) for text in ("0", "19.99", "99999999.99", "5.5"))
     assert not any(price.search(text) for text in ("-1", "", ".", "1.234", "123456789"))
+
+
+def test_user_svc_request_bodies_take_no_field_they_do_not_name(
+    schemas: dict[str, Generated],
+) -> None:
+    _, _, schema = schemas["user_svc"]
+    for method, path, operation in operations(schema):
+        if "requestBody" in operation:
+            body = component(
+                schema, operation["requestBody"]["content"]["application/json"]["schema"]
+            )
+            assert body["additionalProperties"] is False, f"{method} {path}"
