@@ -8,15 +8,8 @@ from rest_framework.test import APIClient
 
 from orders import reservations
 from orders.tests.fake_product_svc import FakeProductService
+from shop_testing.shop import ADDRESS
 from shop_testing.tokens import make_access_token
-
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "12 St James's Square",
-    "city": "London",
-    "postal_code": "SW1Y 4JH",
-    "country": "GB",
-}
 
 
 class StubCredential:
