@@ -3,6 +3,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from shop_common.settings import public_origin
 
+HOSTS = ["127.0.0.1", "shop.example.com"]
+
 
 @pytest.mark.parametrize(
     ("url", "origin"),
@@ -13,7 +15,7 @@ from shop_common.settings import public_origin
     ],
 )
 def test_a_public_origin_keeps_scheme_host_and_port(url, origin):
-    assert public_origin(url) == origin
+    assert public_origin(url, allowed_hosts=HOSTS) == origin
 
 
 @pytest.mark.parametrize(
@@ -25,8 +27,9 @@ def test_a_public_origin_keeps_scheme_host_and_port(url, origin):
         "https://shop.example.com/shop",
         "https://shop.example.com/?a=1",
         "https://user:pw@shop.example.com",
+        "https://elsewhere.example.com",
     ],
 )
-def test_anything_but_an_http_origin_stops_the_start(url):
+def test_anything_but_an_allowed_http_origin_stops_the_start(url):
     with pytest.raises(ImproperlyConfigured):
-        public_origin(url)
+        public_origin(url, allowed_hosts=HOSTS)

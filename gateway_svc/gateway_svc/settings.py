@@ -5,13 +5,10 @@ from pathlib import Path
 from shop_common.service_table import SERVICES
 from shop_common.settings import env, login_limit_settings, public_origin, service_settings
 
-globals().update(
-    service_settings(
-        service="gateway_svc",
-        base_dir=Path(__file__).resolve().parent.parent,
-        apps=["gateway"],
-    )
+shared = service_settings(
+    service="gateway_svc", base_dir=Path(__file__).resolve().parent.parent, apps=["gateway"]
 )
+globals().update(shared)
 
 # The route table: the longest matching prefix wins; anything unmatched is a JSON 404.
 # auth: "none", "optional" (a token, if sent, must be valid), "required", "staff_writes"
@@ -104,7 +101,8 @@ GATEWAY_TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 # Location), whatever Host or X-Forwarded-* a client sends. By default the gateway's own
 # address, which is where `make run` serves it.
 GATEWAY_PUBLIC_BASE_URL = public_origin(
-    env.str("PUBLIC_BASE_URL", default=SERVICES["gateway_svc"].url)
+    env.str("PUBLIC_BASE_URL", default=SERVICES["gateway_svc"].url),
+    allowed_hosts=shared["ALLOWED_HOSTS"],
 )
 # Circuit breaker per service instance, its state in the shared cache: `failures` failed
 # calls within `window` seconds open it; after `cooldown` seconds one probe may pass.

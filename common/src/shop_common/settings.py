@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.http.request import validate_host
 
 from shop_common.jwt_keys import keys_dir, public_keys_setting
 from shop_common.local_secrets import local_secret
@@ -277,16 +278,20 @@ def jwt_settings(*, base_dir: Path, debug: bool) -> dict[str, Any]:
     }
 
 
-def public_origin(url: str) -> str:
+def public_origin(url: str, *, allowed_hosts: list[str]) -> str:
     """`scheme://host[:port]` from an operator's URL; anything more is a mistake to stop on.
 
-    Links in answers (pagination, `Location`) name this origin, never a client's Host.
+    Links in answers (pagination, `Location`) name this origin, never a client's Host. The
+    services check it as the forwarded host against `ALLOWED_HOSTS`: a host outside it
+    would make every answer a 400, so that stops the start too.
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ImproperlyConfigured(f"{url!r} must be an http:// or https:// origin")
     if parts.path.strip("/") or parts.query or parts.fragment or "@" in parts.netloc:
         raise ImproperlyConfigured(f"{url!r} must name only scheme, host and port")
+    if not validate_host(parts.hostname or "", allowed_hosts):
+        raise ImproperlyConfigured(f"the host of {url!r} must be in ALLOWED_HOSTS")
     return f"{parts.scheme}://{parts.netloc}"
 
 
