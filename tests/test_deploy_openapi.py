@@ -213,3 +213,18 @@ def test_user_svc_request_bodies_take_no_field_they_do_not_name(
                 schema, operation["requestBody"]["content"]["application/json"]["schema"]
             )
             assert body["additionalProperties"] is False, f"{method} {path}"
+
+
+def test_the_product_filters_are_declared_with_the_bounds_they_enforce(
+    schemas: dict[str, Generated],
+) -> None:
+    _, _, schema = schemas["product_svc"]
+    parameters = {
+        parameter["name"]: parameter["schema"]
+        for parameter in schema["paths"]["/api/v1/products/"]["get"]["parameters"]
+    }
+    assert (parameters["category"]["maxLength"], parameters["search"]["maxLength"]) == (140, 200)
+    for bound in ("min_price", "max_price"):
+        price = re.compile(parameters[bound]["pattern"])
+        assert all(price.search(text) for text in ("0", "-5", "19.99", "99999999.99"))
+        assert not any(price.search(text) for text in ("1e-20000", "1.234", "123456789", ""))

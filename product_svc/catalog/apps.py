@@ -5,4 +5,6 @@ class CatalogConfig(AppConfig):
     name = "catalog"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the catalog-version receivers)
+        # Imported for their side effects: the schema extension registers itself, and the
+        # catalog-version receivers connect.
+        from . import openapi, signals  # noqa: F401
