@@ -17,6 +17,9 @@ $(INSTALLED): requirements/*.txt common/pyproject.toml testing/pyproject.toml
 
 install: $(INSTALLED)
 
+# Development mode for the processes `run` starts (local secrets and keys, generated once);
+# DEBUG unset is production, which refuses to start without real secrets.
+run: export DEBUG ?= 1
 run: install
 	$(PY) manage_all.py migrate --noinput
 	$(PY) manage_all.py collectstatic --noinput --verbosity 0

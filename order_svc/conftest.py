@@ -4,5 +4,6 @@ import os
 
 import django
 
+os.environ.setdefault("DEBUG", "1")  # development mode: local secrets and keys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "order_svc.settings")
 django.setup()

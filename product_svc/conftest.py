@@ -4,6 +4,7 @@ import os
 
 import django
 
+os.environ.setdefault("DEBUG", "1")  # development mode: local secrets and keys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product_svc.settings")
 django.setup()
 

@@ -7,6 +7,7 @@ its own) for tests that go through the services' web pages; without /usr/bin/chr
 those tests are skipped and say why.
 """
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,9 @@ from playwright.sync_api import Browser, Page
 
 from shop_testing.browser import CHROMIUM, MISSING, chromium
 from shop_testing.harness import System
+
+# Development mode for the processes tests start (manage_all.py, manage.py, the harness).
+os.environ.setdefault("DEBUG", "1")
 
 
 @pytest.fixture(scope="session")

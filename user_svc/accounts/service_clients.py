@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from shop_common.local_secrets import refuse_placeholder
 from shop_common.service_credentials import ISSUER, client_secret
 from shop_common.service_table import SERVICES
 
@@ -33,6 +34,8 @@ def registered_client_secrets(*, debug: bool, base_dir: Path) -> dict[str, str]:
                 f"{CLIENT_SECRETS_ENV} must be a JSON object of client id -> secret "
                 "(at least 32 characters each)"
             )
+        for client_id, secret in secrets.items():
+            refuse_placeholder(f"{CLIENT_SECRETS_ENV}[{client_id!r}]", secret)
         return secrets
     if not debug:
         raise ImproperlyConfigured(f"{CLIENT_SECRETS_ENV} must be set when DEBUG is off")

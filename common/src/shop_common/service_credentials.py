@@ -38,7 +38,7 @@ class ServiceCredentialError(Exception):
 def _debug() -> bool:
     # Read like the settings read it: pytest-django switches `settings.DEBUG` off in tests,
     # and a secret generated for the run must still be found.
-    return environ.Env().bool("DEBUG", default=True)
+    return environ.Env().bool("DEBUG", default=False)
 
 
 def client_secret(client_id: str, *, base_dir: Path, debug: bool) -> str:

@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http.request import validate_host
 
 from shop_common.jwt_keys import keys_dir, public_keys_setting
-from shop_common.local_secrets import local_secret
+from shop_common.local_secrets import local_secret, refuse_placeholder_password
 from shop_common.service_table import SERVICES, Service, get_service
 
 env = environ.Env()
@@ -119,7 +119,9 @@ def static_root(*, base_dir: Path, service: str) -> Path:
 def database_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
     url_name = f"{service.env_prefix}_DATABASE_URL"
     default = f"sqlite:///{var_dir(base_dir) / 'db' / f'{service.name}.sqlite3'}"
-    database = env.db_url(url_name, default=default)
+    database = env.db_url_config(
+        refuse_placeholder_password(url_name, env.str(url_name, default=default))
+    )
     if database["ENGINE"] == "django.db.backends.sqlite3":
         path = Path(database["NAME"])
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +168,7 @@ def cache_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
     that runs as one process (`needs_shared_cache`) keeps its cache in memory. The folders
     are `FileCache`s, whose increments are atomic across processes.
     """
-    redis_url = env.str("REDIS_URL", default="")
+    redis_url = refuse_placeholder_password("REDIS_URL", env.str("REDIS_URL", default=""))
     if redis_url:
         return {
             "default": redis_cache(redis_url, key_prefix=service.name),
@@ -302,7 +304,8 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
     """
     this = service if isinstance(service, Service) else get_service(service)
     service = this.name
-    debug = env.bool("DEBUG", default=True)
+    # Production unless asked otherwise: `make run` and the tests ask (DEBUG=1).
+    debug = env.bool("DEBUG", default=False)
     secrets_dir = var_dir(base_dir) / "secrets"
     installed_apps = DJANGO_APPS if this.has_database else ["django.contrib.staticfiles"]
     return {

@@ -122,6 +122,8 @@ class System:
         ports = {service.name: free_port() for service in services}
         env = {
             **os.environ,
+            # Development mode: the services generate their keys and secrets in the folder.
+            "DEBUG": "1",
             "SHOP_VAR_DIR": str(folder / "var"),
             "WEB_CONCURRENCY": "2",
             "GUNICORN_THREADS": "8",
