@@ -5,17 +5,23 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
-from shop_common.rate_limits import Attempt, LoginAttempt, Rate, Window, client_address
+from shop_common.rate_limits import (
+    Attempt,
+    LoginAttempt,
+    Rate,
+    Window,
+    client_address,
+    counters,
+)
 
 
 @pytest.fixture
 def cache():
-    """The project's own cache (Redis when REDIS_URL is set, else a FileCache folder)."""
-    return caches["default"]
+    """The project's counters (Redis when REDIS_URL is set, else a FileCache folder)."""
+    return counters()
 
 
 @pytest.fixture

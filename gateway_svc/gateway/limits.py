@@ -31,6 +31,7 @@ from shop_common.rate_limits import (
     Rate,
     Window,
     client_address,
+    counters,
     tightest,
 )
 
@@ -109,7 +110,7 @@ class Guarded:
 def guard(request: HttpRequest, route: Route, body: bytes) -> Guarded | None:
     """Count this request's password check or registration, if the route guards one;
     None when it does not, or the shared cache fails (fail open)."""
-    cache = shared_cache.cache
+    cache = counters()
     if "login" in route.limits and (email := login_email(body)):
         limit = "login"
 

@@ -1,5 +1,6 @@
-"""The shared cache (Redis in production) that holds rate-limit counters, cached answers
-and breaker states, used so that its failure never fails a request.
+"""The shared cache (Redis in production) that holds rate-limit counters (in the
+`rate_limits` alias, which nothing else fills), cached answers and breaker states, used so
+that its failure never fails a request.
 
 When it fails, the gateway fails open: no rate limit, no cached answer, breakers closed.
 The failure is logged once per outage, counted in `/metrics`, shown in `/readyz`, and the
@@ -22,7 +23,7 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
 from gateway import metrics
-from shop_common.rate_limits import Count, Window, count_one
+from shop_common.rate_limits import CACHE_ALIAS, Count, Window, count_one, counters
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -89,10 +90,10 @@ class SharedCache:
         trip when they all live on one Redis, as in production. No counts when it fails."""
 
         def run() -> tuple[list[Count], list[Any]]:
-            clients = one_redis((self.alias, *(alias for alias, _ in reads)))
+            clients = one_redis((CACHE_ALIAS, *(alias for alias, _ in reads)))
             if clients is not None:
                 return _in_one_call(clients, windows, [key for _, key in reads])
-            counts = [count_one(self.cache, window) for window in windows]
+            counts = [count_one(counters(), window) for window in windows]
             return counts, [caches[alias].get(key) for alias, key in reads]
 
         return self.call(operation, run, (None, [None] * len(reads)))

@@ -10,11 +10,10 @@ address is the one it names in X-Forwarded-For. A cache outage lets logins throu
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from accounts.exceptions import TooManyLoginFailures
-from shop_common.rate_limits import LoginAttempt, client_address
+from shop_common.rate_limits import LoginAttempt, client_address, counters
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ def begin_password_check(request: HttpRequest, email: str) -> LoginAttempt | Non
     """Count a password check of `email` before it is made; 429 once a limit is reached."""
     address = client_address(request, settings.TRUSTED_PROXIES)
     try:
-        attempt = LoginAttempt.begin(cache, email=email, address=address)
+        attempt = LoginAttempt.begin(counters(), email=email, address=address)
     except Exception:  # any cache backend error: fail open, see the module docstring
         logger.warning("login limit unavailable", exc_info=True)
         return None

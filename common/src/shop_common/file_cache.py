@@ -3,7 +3,8 @@
 `FileBasedCache.add` and `incr` read, then write: two gunicorn workers (or two threads)
 adding one each can both write the same number, so a rate limit on the embedded defaults
 would let through more than its limit. Here every write holds one lock file of the folder
-(Django's portable `locks`), so they happen one at a time across processes.
+(Django's portable `locks`), so they happen one at a time across processes. And when the
+folder is full, expired entries go first: Django's would drop live counters at random.
 """
 
 import os
@@ -50,6 +51,19 @@ class FileCache(FileBasedCache):
             finally:
                 self._holding.lock = False
                 locks.unlock(lock_file)
+
+    def _cull(self) -> None:
+        """Past `MAX_ENTRIES`, remove the expired entries; only if that is not enough,
+        Django's random third."""
+        if len(self._list_cache_files()) < self._max_entries:
+            return
+        for name in self._list_cache_files():
+            try:
+                with open(name, "rb") as entry:
+                    self._is_expired(entry)  # removes it when expired
+            except FileNotFoundError:
+                pass
+        super()._cull()
 
     add = exclusive(FileBasedCache.add)
     set = exclusive(FileBasedCache.set)

@@ -3,9 +3,10 @@
 A limit is counted before what it guards is done ("count first, then check"): the
 increment that takes a count past the limit is refused and taken back, so however many
 requests race, no more than the limit's number of them go ahead. What turns out not to
-count (a right password, a refused registration) is taken back afterwards. The cache must
-add and increment atomically: Redis, the in-process cache in one process, or
-`shop_common.file_cache.FileCache` on a disk its processes share.
+count (a right password, a refused registration) is taken back afterwards. Counters live
+in the `rate_limits` cache (`counters()`), which must add and increment atomically: Redis,
+the in-process cache in one process, or `shop_common.file_cache.FileCache` on a disk its
+processes share.
 
 Failed logins are counted twice: per email and client address (`RATE_LIMIT_LOGIN`), which
 an owner who mistypes meets, and per email from every address together
@@ -23,12 +24,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import BaseCache
+from django.core.cache import BaseCache, caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
+CACHE_ALIAS = "rate_limits"
 RATE_FORMAT = re.compile(r"^(?P<limit>\d+)/(?P<multiplier>\d*)(?P<unit>[smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def counters() -> BaseCache:
+    """The cache of rate-limit counters, which nothing else fills (`cache_settings`)."""
+    return caches[CACHE_ALIAS]
 
 
 @dataclass(frozen=True)

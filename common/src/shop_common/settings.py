@@ -159,32 +159,44 @@ def redis_cache(url: str, *, key_prefix: str) -> dict[str, Any]:
 
 
 def cache_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
-    """`default` is the service's own cache; `catalog` holds what product_svc and the
-    gateway share (the catalog version).
+    """`default` is the service's own cache; `rate_limits` holds its rate-limit counters;
+    `catalog` holds what product_svc and the gateway share (the catalog version).
 
     On the embedded defaults every cache that more than one process reads is a folder on
-    disk: a service's gunicorn workers share their `default` (a per-worker login limit
-    would be no limit), product_svc and the gateway share `catalog`. Only a service
-    that runs as one process (`needs_shared_cache`) keeps its cache in memory. The folders
-    are `FileCache`s, whose increments are atomic across processes.
+    disk: a service's gunicorn workers share their `default` and `rate_limits` (a
+    per-worker login limit would be no limit), product_svc and the gateway share
+    `catalog`. Only a service that runs as one process (`needs_shared_cache`) keeps its
+    caches in memory. The folders are `FileCache`s, whose increments are atomic across
+    processes. Counters have a cache of their own there, with room to spare, so that
+    nothing else stored (cached answers) can push them out and so reset a limit.
     """
     redis_url = refuse_placeholder_password("REDIS_URL", env.str("REDIS_URL", default=""))
     if redis_url:
+        own = redis_cache(redis_url, key_prefix=service.name)
         return {
-            "default": redis_cache(redis_url, key_prefix=service.name),
+            "default": own,
+            "rate_limits": own,
             "catalog": redis_cache(redis_url, key_prefix="catalog"),
         }
     cache_dir = var_dir(base_dir) / "cache"
-    own = (
-        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-        if service.needs_shared_cache
-        else {
+    if service.needs_shared_cache:
+        own = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        # A counter is small, and LocMemCache checks its size for nothing.
+        counters = {**own, "LOCATION": "rate_limits", "OPTIONS": {"MAX_ENTRIES": 100_000}}
+    else:
+        own = {
             "BACKEND": "shop_common.file_cache.FileCache",
             "LOCATION": str(cache_dir / service.name),
         }
-    )
+        # FileCache lists its folder on every write: room for thousands, not millions.
+        counters = {
+            **own,
+            "LOCATION": str(cache_dir / f"{service.name}-rate-limits"),
+            "OPTIONS": {"MAX_ENTRIES": 5_000},
+        }
     return {
         "default": own,
+        "rate_limits": counters,
         "catalog": {
             "BACKEND": "shop_common.file_cache.FileCache",
             "LOCATION": str(cache_dir / "catalog"),

@@ -15,7 +15,7 @@ def fresh_state(settings, tmp_path, monkeypatch) -> None:
             **settings.CACHES,
             "catalog": {**settings.CACHES["catalog"], "LOCATION": str(tmp_path / "catalog")},
         }
-    for alias in ("default", "catalog"):
+    for alias in ("default", "rate_limits", "catalog"):
         cache = caches[alias]
         # On Redis only this alias's keys go: the database may be shared.
         if hasattr(cache, "delete_pattern"):

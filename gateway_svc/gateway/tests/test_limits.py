@@ -2,6 +2,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
@@ -304,3 +305,13 @@ def test_a_mistyped_rate_names_its_variable(settings, name):
 
     with pytest.raises(ImproperlyConfigured, match=f"RATE_LIMIT_{name.upper()}"):
         limits.rate(name)
+
+
+def test_a_full_answer_cache_never_pushes_the_counters_out(client, services):
+    services["user_svc"].default = WRONG_PASSWORD
+    for _ in range(2):
+        login(client, "a@example.com")
+    for number in range(1000):
+        caches["default"].set(f"answer-{number}", b"x" * 100)
+
+    assert login(client, "a@example.com").status_code == 429

@@ -17,7 +17,11 @@ def redis_down(settings):
         "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
     }
-    settings.CACHES = {"default": down, "catalog": {**down, "KEY_PREFIX": "catalog"}}
+    settings.CACHES = {
+        "default": down,
+        "rate_limits": down,
+        "catalog": {**down, "KEY_PREFIX": "catalog"},
+    }
 
 
 def test_requests_are_served_without_limits_or_cache(client, products, redis_down, caplog):
@@ -57,10 +61,8 @@ def test_the_fail_opens_are_counted_in_metrics(client, products, redis_down):
 def test_the_shared_cache_is_tried_again_after_a_pause(client, products, redis_down, settings):
     settings.GATEWAY_SHARED_CACHE_RETRY_SECONDS = 0.2
     client.get("/api/v1/products/")
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "catalog": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    }
+    in_process = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    settings.CACHES = {"default": in_process, "rate_limits": in_process, "catalog": in_process}
     time.sleep(0.25)
 
     response = client.get("/api/v1/products/")

@@ -12,10 +12,13 @@ from accounts.tests.factories import UserFactory
 def fast_isolated_settings(settings):
     """A fast hasher, and a cache namespace per test so throttle counters never leak."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    default = settings.CACHES["default"]
+    prefix = f"user_svc-test-{uuid.uuid4().hex}"
     settings.CACHES = {
         **settings.CACHES,
-        "default": {**default, "KEY_PREFIX": f"user_svc-test-{uuid.uuid4().hex}"},
+        **{
+            alias: {**settings.CACHES[alias], "KEY_PREFIX": prefix}
+            for alias in ("default", "rate_limits")
+        },
     }
 
 

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.apps import apps
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from shop_common.rate_limits import counters
 
 URL = "/api/v1/auth/token/"
 PASSWORD_URL = "/api/v1/users/me/password/"
@@ -180,7 +180,7 @@ def test_a_broken_cache_lets_logins_through_instead_of_locking_everyone_out(api,
         raise ConnectionError("cache is down")
 
     for method in ("get", "set", "add", "incr", "decr", "delete"):
-        monkeypatch.setattr(caches["default"], method, down)
+        monkeypatch.setattr(counters(), method, down)
 
     assert log_in(api, user.email, "wrong").status_code == 401
     assert log_in(api, user.email).status_code == 200
