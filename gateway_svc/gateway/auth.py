@@ -8,12 +8,10 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, NotAuthenticated, StaffOnly
 from gateway.routes import Route
 from shop_common.auth import InvalidToken, verify_access_token
 from shop_common.log import user_id_var
-
-CHALLENGE = 'Bearer realm="api"'
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,6 @@ class Caller:
 ANONYMOUS = Caller()
 
 
-def unauthorized(detail: str) -> GatewayError:
-    return GatewayError(401, detail, {"WWW-Authenticate": CHALLENGE})
-
-
 def bearer_token(request: HttpRequest) -> str | None:
     """The token of `Authorization: Bearer <token>`; None when no header was sent."""
     header = request.META.get("HTTP_AUTHORIZATION", "").strip()
@@ -43,7 +37,7 @@ def bearer_token(request: HttpRequest) -> str | None:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
-        raise unauthorized("Authorization header must be 'Bearer <token>'.")
+        raise NotAuthenticated("Authorization header must be 'Bearer <token>'.")
     return token
 
 
@@ -54,7 +48,7 @@ def verified_caller(request: HttpRequest) -> Caller:
     try:
         claims = verify_access_token(token)
     except InvalidToken as exc:
-        raise unauthorized(exc.message) from None
+        raise NotAuthenticated(exc.message) from None
     user_id_var.set(claims["user_id"])
     return Caller(claims["user_id"], claims["is_staff"])
 
@@ -71,7 +65,7 @@ def identify(request: HttpRequest, route: Route) -> tuple[Caller, GatewayError |
     except GatewayError as refusal:
         return ANONYMOUS, refusal
     if route.needs_user(request.method) and not caller.signed_in:
-        return caller, unauthorized("Authentication credentials were not provided.")
+        return caller, NotAuthenticated("Authentication credentials were not provided.")
     if route.needs_staff(request.method) and not caller.is_staff:
-        return caller, GatewayError(403, "Only staff may change this resource.")
+        return caller, StaffOnly()
     return caller, None

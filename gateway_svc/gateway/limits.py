@@ -20,7 +20,7 @@ from django.http import HttpRequest
 
 from gateway import metrics
 from gateway.auth import Caller
-from gateway.errors import GatewayError
+from gateway.errors import RateLimited
 from gateway.routes import Route
 from gateway.shared_cache import shared_cache
 from shop_common.parsers import UnreadableInput, parse_json
@@ -44,14 +44,10 @@ REFUSED = {
 HAPPENED = {"login": 401, "register": 201}
 
 
-def refusal(count: Count) -> GatewayError:
+def refusal(count: Count) -> RateLimited:
     metrics.RATE_LIMITED.labels(count.name).inc()
     what = REFUSED.get(count.name, "requests")
-    return GatewayError(
-        429,
-        f"Too many {what}; try again in {count.reset} seconds.",
-        {**count.headers(), "Retry-After": str(count.reset)},
-    )
+    return RateLimited(what, wait=count.reset, headers=count.headers())
 
 
 def rate(name: str) -> Rate:

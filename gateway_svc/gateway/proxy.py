@@ -19,7 +19,7 @@ from django.utils.encoding import escape_uri_path
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from gateway import cache, metrics
-from gateway.errors import GatewayError
+from gateway.errors import ServiceBrokeOff, ServiceTimedOut, ServiceUnavailable
 from gateway.limits import address_of
 from gateway.routes import Route
 from gateway.upstreams import Instance, upstream
@@ -29,6 +29,7 @@ from shop_common.client import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from shop_common.errors import PayloadTooLarge
 from shop_common.request_id import HEADER as REQUEST_ID_HEADER
 
 HOP_BY_HOP = frozenset(
@@ -65,7 +66,7 @@ def read_body(request: HttpRequest) -> bytes:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     body = request.META["wsgi.input"].read(limit + 1)
     if len(body) > limit:
-        raise GatewayError(413, f"Request body is larger than {limit} bytes.")
+        raise PayloadTooLarge(f"Request body is larger than {limit} bytes.")
     return body
 
 
@@ -122,11 +123,11 @@ def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
     except UpstreamTimeout:
         instance.breaker.failed(permit, sender=sender)
         record_call(route.service, "timeout", started)
-        raise GatewayError(504, f"{route.service} did not answer in time.") from None
+        raise ServiceTimedOut(route.service) from None
     except UpstreamUnavailable as exc:
         instance.breaker.failed(permit, sender=None if isinstance(exc, UpstreamRefused) else sender)
         record_call(route.service, "unavailable", started)
-        raise GatewayError(503, f"{route.service} is unavailable.", {"Retry-After": "1"}) from None
+        raise ServiceUnavailable(f"{route.service} is unavailable.", wait=1) from None
     if answer.status_code in RETRY_STATUSES:
         instance.breaker.failed(permit, sender=sender)
     else:
@@ -136,7 +137,7 @@ def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
         return client_response(request, answer, instance)
     except (ProtocolError, ReadTimeoutError) as exc:
         answer.close()
-        raise GatewayError(502, f"{route.service} broke off its answer.") from exc
+        raise ServiceBrokeOff(route.service) from exc
 
 
 def record_call(service: str, outcome: str, started: float) -> None:

@@ -10,7 +10,7 @@ from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 
 from gateway import metrics
 from gateway.breaker import Breaker, Permit
-from gateway.errors import GatewayError
+from gateway.errors import ServiceUnavailable
 from gateway.routes import RetryPolicy, route_table
 from shop_common.client import BudgetRetry, ServiceClient
 from shop_common.service_table import SERVICES
@@ -101,10 +101,8 @@ class Upstream:
             waits.append(permit.wait)
         metrics.BREAKER_REJECTIONS.labels(self.service).inc()
         wait = min(waits)
-        raise GatewayError(
-            503,
-            f"{self.service} is unavailable; try again in {wait} seconds.",
-            {"Retry-After": str(wait)},
+        raise ServiceUnavailable(
+            f"{self.service} is unavailable; try again in {wait} seconds.", wait=wait
         )
 
 

@@ -6,10 +6,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from gateway import auth, cache, limits, proxy
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, MethodNotAllowed, NoEndpoint
 from gateway.routes import Route, match
 from gateway.shared_cache import shared_cache
 from gateway.upstreams import breakers
+from shop_common.errors import DomainError, domain_error_response
 from shop_common.health import redis_checks
 from shop_common.operators import operators_only
 
@@ -19,7 +20,7 @@ def gateway(request: HttpRequest) -> HttpResponse:
     """Route, authenticate, count, then answer from the cache or the service."""
     route = match(request.path)
     if route is None:
-        return GatewayError(404, f"No endpoint at {request.path}.").response()
+        return domain_error_response(NoEndpoint(request.path))
     request.metrics_route = route.prefix
     caller, refusal = auth.identify(request, route)
     cache_keys = cache.reads(request, route)
@@ -32,8 +33,8 @@ def gateway(request: HttpRequest) -> HttpResponse:
             guarded.check()
         found = cache.lookup(cache_keys, cached) if cache_keys else None
         response = answer(request, route, refusal, body, found)
-    except GatewayError as error:
-        response = error.response()
+    except DomainError as refusal:
+        response = domain_error_response(refusal)
     if guarded is not None:
         guarded.settle(response.status_code)
     for name, value in limits.headers(counts, guarded).items():
@@ -51,8 +52,7 @@ def answer(
     found: cache.Lookup | None,
 ) -> HttpResponse:
     if request.method not in route.methods:
-        allowed = ", ".join(sorted(route.methods))
-        raise GatewayError(405, f"Method {request.method} is not allowed here.", {"Allow": allowed})
+        raise MethodNotAllowed(request.method, sorted(route.methods))
     if refusal is not None:
         raise refusal
     if found is not None:
