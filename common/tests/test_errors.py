@@ -4,6 +4,8 @@ import logging
 
 import pytest
 
+from shop_common.errors import DomainError
+
 
 def assert_json_error(response, status: int) -> dict:
     assert response.status_code == status
@@ -131,6 +133,21 @@ def test_the_request_log_names_the_domain_error_by_its_code(client, caplog):
 
     [record] = [r for r in caplog.records if r.name == "shop.request"]
     assert (record.status, record.error_code) == (409, "out_of_cheese")
+
+
+def test_a_domain_error_is_named_by_its_class_unless_it_names_itself():
+    class ReservationReleased(DomainError, status=410):
+        pass
+
+    class TokenRejected(DomainError, status=401):
+        code = "token_not_valid"
+
+    assert (ReservationReleased.code, ReservationReleased.status_code) == (
+        "reservation_released",
+        410,
+    )
+    assert (TokenRejected.code, TokenRejected.status_code) == ("token_not_valid", 401)
+    assert DomainError.status_code == 400
 
 
 def test_invalid_fields_answer_like_a_serializer_naming_each_field(client):

@@ -14,44 +14,30 @@ class GatewayError(DomainError):
     """Base of the gateway's refusals."""
 
 
-class NoEndpoint(GatewayError):
-    status_code = 404
-    code = "no_endpoint"
-
+class NoEndpoint(GatewayError, status=404):
     def __init__(self, path: str) -> None:
         super().__init__(f"No endpoint at {path}.")
 
 
-class MethodNotAllowed(GatewayError):
-    status_code = 405
-    code = "method_not_allowed"
-
+class MethodNotAllowed(GatewayError, status=405):
     def __init__(self, method: str, allowed: list[str]) -> None:
         super().__init__(
             f"Method {method} is not allowed here.", headers={"Allow": ", ".join(allowed)}
         )
 
 
-class NotAuthenticated(GatewayError):
+class NotAuthenticated(GatewayError, status=401):
     """A route that needs a user, and no valid access token."""
-
-    status_code = 401
-    code = "not_authenticated"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": CHALLENGE})
 
 
-class StaffOnly(GatewayError):
-    status_code = 403
-    code = "staff_only"
+class StaffOnly(GatewayError, status=403):
     default_detail = "Only staff may change this resource."
 
 
-class RateLimited(GatewayError):
-    status_code = 429
-    code = "rate_limited"
-
+class RateLimited(GatewayError, status=429):
     def __init__(self, what: str, *, wait: int, headers: dict[str, str]) -> None:
         super().__init__(
             f"Too many {what}; try again in {wait} seconds.",
@@ -59,27 +45,18 @@ class RateLimited(GatewayError):
         )
 
 
-class ServiceUnavailable(GatewayError):
+class ServiceUnavailable(GatewayError, status=503):
     """The service refused the connection, or its breaker is open."""
-
-    status_code = 503
-    code = "service_unavailable"
 
     def __init__(self, detail: str, *, wait: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(wait)})
 
 
-class ServiceTimedOut(GatewayError):
-    status_code = 504
-    code = "service_timed_out"
-
+class ServiceTimedOut(GatewayError, status=504):
     def __init__(self, service: str) -> None:
         super().__init__(f"{service} did not answer in time.")
 
 
-class ServiceBrokeOff(GatewayError):
-    status_code = 502
-    code = "service_broke_off"
-
+class ServiceBrokeOff(GatewayError, status=502):
     def __init__(self, service: str) -> None:
         super().__init__(f"{service} broke off its answer.")

@@ -12,21 +12,15 @@ class OrderError(DomainError):
     default_detail = "The order could not be processed."
 
 
-class InvalidMove(OrderError):
-    status_code = 409
-    code = "invalid_move"
-
+class InvalidMove(OrderError, status=409):
     def __init__(self, *, current: str, target: str) -> None:
         super().__init__(
             f"An order cannot move from {current} to {target}.", extra={"status": current}
         )
 
 
-class OutOfStock(OrderError):
+class OutOfStock(OrderError, status=409):
     """product_svc took nothing: `short` is `[{product_id, requested, available}]`."""
-
-    status_code = 409
-    code = "out_of_stock"
 
     def __init__(self, short: list[dict[str, int]]) -> None:
         ids = ", ".join(str(item["product_id"]) for item in short)
@@ -38,8 +32,6 @@ class OutOfStock(OrderError):
 
 class UnknownProducts(OrderError):
     """Products that do not exist or are not for sale; `errors` names them per item."""
-
-    code = "unknown_products"
 
     def __init__(self, product_ids: list[int], errors: dict[str, object]) -> None:
         ids = ", ".join(map(str, product_ids))
@@ -57,24 +49,18 @@ class Unconfirmable(OrderError):
 class OrderTooLarge(Unconfirmable):
     """The items are worth more than an order may be (`MAX_ORDER_TOTAL`)."""
 
-    code = "order_too_large"
-
     def __init__(self, max_total: Decimal) -> None:
         detail = f"The items are worth more than an order may be ({max_total})."
         super().__init__(detail, extra={"errors": {"items": [detail]}, "max_total": str(max_total)})
 
 
-class MixedCurrencies(Unconfirmable):
-    status_code = 409
-    code = "mixed_currencies"
+class MixedCurrencies(Unconfirmable, status=409):
     default_detail = "The products are priced in different currencies; order them separately."
 
 
-class StockUnavailable(OrderError):
+class StockUnavailable(OrderError, status=503):
     """product_svc could not be reached or gave no usable answer; nothing was sold."""
 
-    status_code = 503
-    code = "stock_unavailable"
     default_detail = (
         "Stock could not be reserved: the product service is unavailable. "
         "The order was not placed; try again shortly."
@@ -82,21 +68,16 @@ class StockUnavailable(OrderError):
     retry_after = 2
 
 
-class IdempotencyKeyReused(OrderError):
-    status_code = 422
-    code = "idempotency_key_reused"
+class IdempotencyKeyReused(OrderError, status=422):
     default_detail = "This Idempotency-Key was already used with a different request body."
 
 
-class IdempotencyKeyInProgress(OrderError):
-    status_code = 409
-    code = "idempotency_key_in_progress"
+class IdempotencyKeyInProgress(OrderError, status=409):
     default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
     retry_after = 1
 
 
 class InvalidIdempotencyKey(OrderError):
-    code = "invalid_idempotency_key"
     default_detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
 
     def __init__(self) -> None:

@@ -5,11 +5,8 @@ from django.db.models import Model, ProtectedError
 from shop_common.errors import DomainError
 
 
-class StillInUse(DomainError):
+class StillInUse(DomainError, status=409):
     """A product or category others still refer to; nothing was deleted."""
-
-    status_code = 409
-    code = "still_in_use"
 
     def __init__(self, refused: ProtectedError) -> None:
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in refused.protected_objects})

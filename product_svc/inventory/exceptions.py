@@ -15,8 +15,6 @@ class InventoryError(DomainError):
 class UnknownProducts(InventoryError):
     """Some products don't exist or are not on sale."""
 
-    code = "unknown_products"
-
     def __init__(self, product_ids: list[int]) -> None:
         detail = f"Unknown or inactive product(s): {', '.join(map(str, product_ids))}."
         super().__init__(
@@ -27,8 +25,6 @@ class UnknownProducts(InventoryError):
 
 class OrderTooLarge(InventoryError):
     """The items are worth more than an order may be (`MAX_ORDER_TOTAL`)."""
-
-    code = "order_too_large"
 
     def __init__(self, max_total: Decimal) -> None:
         detail = f"The items are worth more than an order may be ({max_total})."
@@ -42,11 +38,8 @@ class Shortage:
     available: int
 
 
-class OutOfStock(InventoryError):
+class OutOfStock(InventoryError, status=409):
     """Some products don't have the quantity asked for."""
-
-    status_code = 409
-    code = "out_of_stock"
 
     def __init__(self, shortages: list[Shortage]) -> None:
         ids = ", ".join(str(shortage.product_id) for shortage in shortages)
@@ -57,11 +50,8 @@ class OutOfStock(InventoryError):
         self.shortages = shortages
 
 
-class ReservationReleased(InventoryError):
+class ReservationReleased(InventoryError, status=410):
     """The id was released (maybe before it was ever reserved): it can't take stock now."""
-
-    status_code = 410
-    code = "reservation_released"
 
     def __init__(self, reservation_id: uuid.UUID) -> None:
         super().__init__(
@@ -70,10 +60,8 @@ class ReservationReleased(InventoryError):
         )
 
 
-class InventoryBusy(InventoryError):
+class InventoryBusy(InventoryError, status=503):
     """The database kept aborting the transaction (deadlocks); the caller may retry."""
 
-    status_code = 503
-    code = "inventory_busy"
     default_detail = "The stock is busy; try again shortly."
     retry_after = 1

@@ -9,50 +9,35 @@ from accounts.models import EMAIL_TAKEN
 from shop_common.errors import DomainError, InvalidFields
 
 
-class InvalidCredentials(DomainError):
-    status_code = 401
-    code = "invalid_credentials"
+class InvalidCredentials(DomainError, status=401):
     default_detail = "No active account found with the given credentials."
 
 
-class TokenRejected(DomainError):
+class TokenRejected(DomainError, status=401):
     """A refresh token that is invalid, expired, revoked, or whose user is gone."""
 
-    status_code = 401
-    code = "token_not_valid"
     default_detail = "Token is invalid or expired."
 
 
-class InvalidClient(DomainError):
-    status_code = 401
-    code = "invalid_client"
+class InvalidClient(DomainError, status=401):
     default_detail = "Unknown client or wrong secret."
 
 
-class NotYourToken(DomainError):
-    status_code = 403
-    code = "not_your_token"
+class NotYourToken(DomainError, status=403):
     default_detail = "This refresh token belongs to another user."
 
 
 class EmailTaken(InvalidFields):
-    code = "email_taken"
-
     def __init__(self) -> None:
         super().__init__({"email": [EMAIL_TAKEN]})
 
 
 class WrongOldPassword(InvalidFields):
-    code = "wrong_old_password"
-
     def __init__(self) -> None:
         super().__init__({"old_password": ["The old password is wrong."]})
 
 
-class TooManyLoginFailures(DomainError):
-    status_code = 429
-    code = "too_many_login_failures"
-
+class TooManyLoginFailures(DomainError, status=429):
     def __init__(self, *, wait: int) -> None:
         unit = "second" if wait == 1 else "seconds"
         super().__init__(

@@ -9,6 +9,7 @@ whatever `DEBUG` says. Only the HTML admin keeps its pages.
 """
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -29,16 +30,24 @@ ADMIN_PREFIX = "/admin/"
 class DomainError(Exception):
     """A refusal in the shop's own words, raised by services and answered in one place.
 
-    Subclasses declare `status_code`, a `code` that names the refusal in the request log,
-    a `default_detail`, and `retry_after` (seconds) when trying again later may succeed;
-    an instance may carry its own `detail`, the fields its answer has beside `detail`
-    (`extra`), and headers of its own (`Allow`, `WWW-Authenticate`).
+    A subclass names its answer's status among its bases (`class OutOfStock(DomainError,
+    status=409)`), and sets `retry_after` (seconds) when trying again later may succeed.
+    Its `code` names the refusal in the request log: its name in snake case unless it sets
+    one. An instance carries its `detail` (else `default_detail`), the fields its answer
+    has beside it (`extra`), and headers of its own (`Allow`, `WWW-Authenticate`).
     """
 
     status_code: ClassVar[int] = 400
-    code: ClassVar[str] = "invalid"
+    code: ClassVar[str] = "domain_error"
     default_detail: ClassVar[str] = "The request could not be carried out."
     retry_after: ClassVar[int | None] = None
+
+    def __init_subclass__(cls, *, status: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+        if "code" not in vars(cls):
+            cls.code = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__).lower()
 
     def __init__(
         self,
@@ -59,16 +68,12 @@ class InvalidFields(DomainError):
     """A 400 naming the bad fields the way a serializer does, for what only the service can
     see (a unique value taken by a concurrent write, a wrong old password)."""
 
-    code = "invalid_fields"
-
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         body = validation_body(dict(errors))
         super().__init__(body["detail"], extra={"errors": body["errors"]})
 
 
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    code = "payload_too_large"
+class PayloadTooLarge(DomainError, status=413):
     default_detail = "Request body is too large."
 
 

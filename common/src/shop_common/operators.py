@@ -23,10 +23,9 @@ LIST_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP")
 FORWARDED_FOR = re.compile(r'for="?\[?([^\]";,\s]+)', re.IGNORECASE)
 
 
-class NotForThisCaller(DomainError):
+class NotForThisCaller(DomainError, status=404):
     """Answered like a path that does not exist, so the endpoint is not even revealed."""
 
-    status_code = 404
     code = "operators_only"
 
 

@@ -25,13 +25,10 @@ MAX_DEPTH = 32
 
 
 class UnreadableInput(DomainError):
-    code = "unreadable_input"
     default_detail = "The request could not be read."
 
 
-class UnsupportedCharset(DomainError):
-    status_code = 415
-    code = "unsupported_charset"
+class UnsupportedCharset(DomainError, status=415):
     default_detail = "JSON is accepted in UTF-8 only."
 
 

@@ -15,11 +15,9 @@ from rest_framework.views import APIView
 from shop_common.errors import DomainError, InvalidFields, domain_error_response
 
 
-class OutOfCheese(DomainError):
+class OutOfCheese(DomainError, status=409):
     """A domain error as a service declares one: status, code, retry hint, extra fields."""
 
-    status_code = 409
-    code = "out_of_cheese"
     default_detail = "No cheese left."
     retry_after = 3
 
