@@ -14,11 +14,10 @@ class StillInUse(DomainError, status=409):
         super().__init__(f"Can't delete it: {' and '.join(kinds)} still refer to it.{hint}")
 
 
-class DeletedMeanwhile(DomainError):
+class DeletedMeanwhile(DomainError, status=404):
     """A change to a product or category deleted after the view read it: the 404 the
     change would have got a moment later."""
 
-    status_code = 404
     code = "not_found"
 
     def __init__(self, instance: Model) -> None:
