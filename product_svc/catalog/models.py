@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connections, models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.transaction import TransactionManagementError
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 code, e.g. EUR.")
@@ -54,6 +54,12 @@ class Category(models.Model):
         ordering = ("name", "id")
         verbose_name_plural = "categories"
         indexes = (models.Index(fields=["name", "id"], name="catalog_category_name_idx"),)
+        # The one loop a row can show alone; longer ones need the tree (`check_parent`).
+        constraints = (
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")), name="catalog_category_not_its_own_parent"
+            ),
+        )
 
     def __str__(self) -> str:
         return self.name

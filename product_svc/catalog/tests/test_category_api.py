@@ -1,4 +1,5 @@
 import pytest
+from django.db import IntegrityError, transaction
 
 from catalog.models import Category
 from catalog.tests.factories import CategoryFactory, ProductFactory
@@ -79,6 +80,13 @@ def test_a_category_cannot_be_moved_below_itself(staff_client):
     assert "parent" in below.json()["errors"]
     assert "loop" in below.json()["detail"]
     assert Category.objects.parent_ids() == {kitchen.pk: None, kettles.pk: kitchen.pk}
+
+
+def test_the_database_itself_refuses_a_category_as_its_own_parent():
+    kitchen = CategoryFactory()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Category.objects.filter(pk=kitchen.pk).update(parent=kitchen)
 
 
 def loop_in_the_data() -> tuple[Category, Category]:
