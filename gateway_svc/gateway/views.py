@@ -10,7 +10,7 @@ from gateway.errors import GatewayError, MethodNotAllowed, NoEndpoint
 from gateway.routes import Route, match
 from gateway.shared_cache import shared_cache
 from gateway.upstreams import breakers
-from shop_common.errors import DomainError, domain_error_response
+from shop_common.errors import DomainError, domain_error_response, error_response
 from shop_common.health import redis_checks
 from shop_common.operators import operators_only
 
@@ -63,7 +63,7 @@ def answer(
 @operators_only
 @csrf_exempt
 @require_safe
-def readyz(request: HttpRequest) -> JsonResponse:
+def readyz(request: HttpRequest) -> HttpResponse:
     """200 while Redis answers; 503 naming it when not (the gateway still serves, failing
     open). Breaker states are shown, not judged: a service down is not the gateway's."""
     checks = redis_checks()
@@ -78,5 +78,5 @@ def readyz(request: HttpRequest) -> JsonResponse:
     }
     if failing:
         detail = f"not ready: {', '.join(failing)} unavailable; rate limits and cache fail open"
-        return JsonResponse({"detail": detail, **body}, status=503)
+        return error_response(503, detail, extra=body)
     return JsonResponse({"status": "ok", **body})

@@ -6,11 +6,12 @@ import logging
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from shop_common.errors import error_response
 from shop_common.operators import operators_only
 
 logger = logging.getLogger(__name__)
@@ -25,14 +26,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @operators_only
 @csrf_exempt
 @require_safe
-def readyz(request: HttpRequest) -> JsonResponse:
+def readyz(request: HttpRequest) -> HttpResponse:
     checks = {**database_checks(), **redis_checks()}
     failing = sorted(name for name, result in checks.items() if result != "ok")
     if failing:
         logger.warning("not ready", extra={"failing": failing})
-        return JsonResponse(
-            {"detail": f"not ready: {', '.join(failing)} unavailable", "checks": checks},
-            status=503,
+        return error_response(
+            503, f"not ready: {', '.join(failing)} unavailable", extra={"checks": checks}
         )
     return JsonResponse({"status": "ok", "checks": checks})
 
