@@ -6,6 +6,7 @@ import http.client
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -376,3 +377,52 @@ def test_unreadable_bodies_are_quick_json_400s_that_never_open_a_breaker(system,
         timeout=10,
     )
     assert registered.status_code == 201, registered.text
+
+
+def wrong_passwords_in_parallel(url: str, email: str, times: int) -> list[int]:
+    def attempt(_: int) -> int:
+        body = {"email": email, "password": "not-the-password"}
+        return requests.post(url, json=body, timeout=20).status_code
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(attempt, range(times)))
+
+
+def make_user(system, email: str) -> None:
+    run_python(
+        system,
+        "user_svc",
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user({email!r}, {PASSWORD!r})",
+    )
+
+
+def test_parallel_wrong_passwords_are_checked_no_more_often_than_the_limit(system):
+    email = f"guessed-{uuid.uuid4().hex[:8]}@example.com"
+    make_user(system, email)
+    # Straight to user_svc, whose two workers must count in one cache (the gateway's
+    # count is tested in gateway_svc with threads).
+    url = f"{system.url('user_svc')}/api/v1/auth/token/"
+
+    statuses = wrong_passwords_in_parallel(url, email, times=40)
+
+    # RATE_LIMIT_LOGIN's default, 10/h.
+    assert statuses.count(401) == 10
+    assert statuses.count(429) == 30
+
+
+def test_the_owner_signs_in_while_a_stranger_is_refused(system):
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    make_user(system, email)
+    url = f"{system.url('user_svc')}/api/v1/auth/token/"
+
+    def log_in(password: str, address: str) -> int:
+        # user_svc believes the last X-Forwarded-For entry: the gateway's.
+        body = {"email": email, "password": password}
+        headers = {"X-Forwarded-For": address}
+        return requests.post(url, json=body, headers=headers, timeout=10).status_code
+
+    stranger = [log_in("not-the-password", "203.0.113.9") for _ in range(11)]
+
+    assert stranger == [401] * 10 + [429]
+    assert log_in(PASSWORD, "198.51.100.1") == 200

@@ -93,13 +93,14 @@ class Guarded:
             raise refusal(self.attempt.refusal)
 
     def settle(self, status: int) -> None:
-        """Keep the count when the answer says it happened (a wrong password, an account
-        made); a right password forgets the address's failures; anything else gives it back."""
+        """Give the count back only when the service refused before acting (a 4xx other
+        than the answer that says it happened); a right password forgets the address's
+        failures. A 5xx or a timeout keeps it: the password may have been checked."""
         if self.attempt.refusal is not None:
             return
         if self.limit == "login" and status == 200:
             shared_cache.call("rate_limit", self.attempt.succeeded, None)
-        elif status != HAPPENED[self.limit]:
+        elif 400 <= status < 500 and status != HAPPENED[self.limit]:
             shared_cache.call("rate_limit", self.attempt.withdraw, None)
 
 

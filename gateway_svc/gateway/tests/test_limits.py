@@ -213,17 +213,32 @@ def test_parallel_wrong_passwords_from_many_addresses_stop_at_the_ceiling(
     assert answers.count(429) == 37
 
 
-def test_a_login_the_service_could_not_answer_is_given_back(
+def test_a_login_the_service_refused_before_checking_is_given_back(
     client, services, many_requests_per_address
 ):
     users = services["user_svc"]
-    users.script(Reply(500), Reply(400, {"detail": "bad"}), Reply(500))
+    users.script(Reply(400, {"detail": "bad"}), Reply(429, {"detail": "later"}))
 
-    for _ in range(3):
+    for _ in range(2):
         login(client, "a@example.com")
     users.default = WRONG_PASSWORD
 
     assert [login(client, "a@example.com").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_a_login_that_failed_or_timed_out_in_the_service_still_counts(
+    client, services, many_requests_per_address, settings
+):
+    users = services["user_svc"]
+    users.script(Reply(500), Reply(200, delay=1.0))
+    settings.GATEWAY_ROUTES = [
+        {**route, "read_timeout": 0.3} if route["prefix"] == LOGIN else route
+        for route in settings.GATEWAY_ROUTES
+    ]
+
+    answers = [login(client, "a@example.com").status_code for _ in range(3)]
+
+    assert answers == [500, 504, 429]
 
 
 def test_registrations_are_limited_per_address(client, services, many_requests_per_address):
