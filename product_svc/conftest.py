@@ -39,9 +39,10 @@ def staff_client() -> APIClient:
 
 @pytest.fixture
 def service_client() -> APIClient:
+    from shop_common.scopes import ServiceScope
     from shop_testing.tokens import make_service_token
 
-    return bearer_client(make_service_token("order_svc"))
+    return bearer_client(make_service_token("order_svc", ServiceScope.RESERVATIONS))
 
 
 @pytest.fixture

@@ -44,6 +44,13 @@ def test_a_valid_service_token_names_its_service():
     assert verify_service_token(make_service_token("order_svc"))["sub"] == "order_svc"
 
 
+def test_a_service_token_whose_scope_is_not_a_string_is_refused():
+    claims = jwt.decode(make_service_token("order_svc"), options={"verify_signature": False})
+
+    with pytest.raises(InvalidToken, match="'scope'"):
+        verify_service_token(sign_for_tests({**claims, "scope": ["inventory.reservations"]}))
+
+
 def test_alg_none_is_refused():
     unsigned = segments({"alg": "none", "typ": "JWT", "kid": current_kid()}, valid_claims())
 

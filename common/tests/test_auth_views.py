@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 
 from shop_common.auth import JWTAuthentication, ServiceAuthentication, TokenUser
 from shop_common.log import user_id_var
-from shop_common.permissions import IsService, IsStaff, IsStaffOrReadOnly
+from shop_common.permissions import HasServiceScope, IsStaff, IsStaffOrReadOnly
+from shop_common.scopes import ServiceScope
 from shop_testing.tokens import make_access_token, make_service_token
 
 pytestmark = pytest.mark.urls(__name__)
@@ -39,7 +40,8 @@ class StaffWrites(StaffOnly):
 
 class Internal(APIView):
     authentication_classes = (ServiceAuthentication,)
-    permission_classes = (IsService,)
+    permission_classes = (HasServiceScope,)
+    required_scope = ServiceScope.RESERVATIONS
 
     def get(self, request: Request) -> Response:
         return Response({"service": request.user.name})
@@ -124,11 +126,23 @@ def test_anyone_may_read_but_only_staff_may_write(api):
     assert api.post("/staff-writes/", **staff).status_code == 201
 
 
-def test_a_service_token_opens_an_internal_view(api):
-    response = api.get("/internal/", **bearer(make_service_token("order_svc")))
+def test_a_service_token_with_the_views_scope_opens_an_internal_view(api):
+    token = make_service_token("order_svc", "other.scope", ServiceScope.RESERVATIONS)
+
+    response = api.get("/internal/", **bearer(token))
 
     assert response.status_code == 200
     assert response.json() == {"service": "order_svc"}
+
+
+@pytest.mark.parametrize("scopes", [(), ("other.scope",), ("inventory",)])
+def test_a_service_token_without_the_views_scope_gets_403(api, scopes):
+    response = api.get("/internal/", **bearer(make_service_token("payment_svc", *scopes)))
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == (
+        "service payment_svc may not call this: it needs the 'inventory.reservations' scope."
+    )
 
 
 def test_a_customer_or_staff_token_never_opens_an_internal_view(api):

@@ -1,4 +1,4 @@
-"""Who is calling the internal API. Only a service token gets in (`IsService`), but a
+"""Who is calling the internal API. Only a service token gets in (`HasServiceScope`), but a
 valid customer token is still recognised, so that caller gets 403 ("not for you") as the
 contract says, not 401 ("sign in"), which would suggest that signing in could help."""
 

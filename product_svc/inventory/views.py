@@ -1,6 +1,6 @@
-"""The internal reservations API that order_svc calls; service tokens only, never routed
-by the gateway. Reservation errors (`inventory.exceptions`) become their answers in the
-shared exception handler."""
+"""The internal reservations API that order_svc calls; only service tokens granting the
+reservations scope, never routed by the gateway. Reservation errors
+(`inventory.exceptions`) become their answers in the shared exception handler."""
 
 import uuid
 
@@ -10,7 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shop_common.permissions import IsService
+from shop_common.permissions import HasServiceScope
+from shop_common.scopes import ServiceScope
 
 from . import services
 from .authentication import InternalAuthentication
@@ -20,7 +21,8 @@ from .serializers import ReservationSerializer, ReserveSerializer
 
 class InternalView(APIView):
     authentication_classes = (InternalAuthentication,)
-    permission_classes = (IsService,)
+    permission_classes = (HasServiceScope,)
+    required_scope = ServiceScope.RESERVATIONS
 
 
 class ReservationListView(InternalView):

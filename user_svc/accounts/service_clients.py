@@ -1,6 +1,6 @@
 """user_svc's registry of service clients: which services may buy a service token, with
-which secret. The callers' side (`ServiceCredential`) lives in
-`shop_common.service_credentials`.
+which secret, and which internal APIs (scopes) their token opens. The callers' side
+(`ServiceCredential`) lives in `shop_common.service_credentials`.
 
 Imported by the settings, so nothing here touches models or settings at import.
 """
@@ -12,15 +12,25 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from shop_common.local_secrets import refuse_placeholder
-from shop_common.service_credentials import ISSUER, client_secret
-from shop_common.service_table import SERVICES
+from shop_common.scopes import ServiceScope
+from shop_common.service_credentials import client_secret
 
 CLIENT_SECRETS_ENV = "SERVICE_CLIENT_SECRETS"
+# Which internal APIs each calling service may use: the scopes written into its service
+# token. Only order_svc reserves and releases stock.
+CLIENT_SCOPES: dict[str, frozenset[ServiceScope]] = {
+    "order_svc": frozenset({ServiceScope.RESERVATIONS}),
+}
+
+
+def scopes_of(client_id: str) -> frozenset[ServiceScope]:
+    """The scopes a client's token grants; none for a client the table does not name."""
+    return CLIENT_SCOPES.get(client_id, frozenset())
 
 
 def registered_client_secrets(*, debug: bool, base_dir: Path) -> dict[str, str]:
     """Every client id user_svc accepts, with its secret: `SERVICE_CLIENT_SECRETS`, or
-    locally the secrets generated for every other service."""
+    locally the secrets generated for every client of `CLIENT_SCOPES`."""
     raw = os.environ.get(CLIENT_SECRETS_ENV)
     if raw:
         try:
@@ -36,11 +46,12 @@ def registered_client_secrets(*, debug: bool, base_dir: Path) -> dict[str, str]:
             )
         for client_id, secret in secrets.items():
             refuse_placeholder(f"{CLIENT_SECRETS_ENV}[{client_id!r}]", secret)
+        if unknown := sorted(set(secrets) - set(CLIENT_SCOPES)):
+            raise ImproperlyConfigured(
+                f"{CLIENT_SECRETS_ENV} names {', '.join(unknown)}, which may call no internal "
+                f"API; known clients: {', '.join(CLIENT_SCOPES)}"
+            )
         return secrets
     if not debug:
         raise ImproperlyConfigured(f"{CLIENT_SECRETS_ENV} must be set when DEBUG is off")
-    return {
-        name: client_secret(name, base_dir=base_dir, debug=True)
-        for name in SERVICES
-        if name != ISSUER
-    }
+    return {name: client_secret(name, base_dir=base_dir, debug=True) for name in CLIENT_SCOPES}

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from accounts.exceptions import TokenRejected
 from accounts.models import User
+from accounts.service_clients import scopes_of
 from accounts.signing import new_claims, sign
 from shop_common.auth import ACCESS, SERVICE, InvalidToken, decode_token
 
@@ -73,6 +74,8 @@ def mint_service_token(client_id: str) -> MintedToken:
         audience=settings.JWT_SERVICE_AUDIENCE,
         lifetime=settings.JWT_SERVICE_TOKEN_LIFETIME,
         sub=client_id,
+        # A space-separated string, as OAuth's `scope` claim is (RFC 8693).
+        scope=" ".join(sorted(scopes_of(client_id))),
     )
 
 

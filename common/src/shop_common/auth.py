@@ -100,10 +100,13 @@ def verify_access_token(token: str) -> dict[str, Any]:
 
 
 def verify_service_token(token: str) -> dict[str, Any]:
-    """The claims of a valid service token; `sub` names the calling service."""
+    """The claims of a valid service token; `sub` names the calling service, `scope` (a
+    space-separated string, as in RFC 8693) the internal APIs it may call."""
     claims = decode_token(token, audience=settings.JWT_SERVICE_AUDIENCE, token_type=SERVICE)
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise InvalidToken("Token lacks a valid 'sub' claim.")
+    if not isinstance(claims.get("scope", ""), str):
+        raise InvalidToken("Token has an invalid 'scope' claim.")
     return claims
 
 
@@ -128,9 +131,10 @@ class TokenUser:
 
 @dataclass(frozen=True)
 class ServicePrincipal:
-    """Another shop service calling an internal endpoint."""
+    """Another shop service calling an internal endpoint, with the scopes its token grants."""
 
     name: str
+    scopes: frozenset[str] = frozenset()
     is_authenticated = True
     is_anonymous = False
     is_service = True
@@ -189,4 +193,4 @@ class ServiceAuthentication(BearerAuthentication):
         claims = self.token_claims(request, verify_service_token)
         if claims is None:
             return None
-        return ServicePrincipal(claims["sub"]), claims
+        return ServicePrincipal(claims["sub"], frozenset(claims.get("scope", "").split())), claims

@@ -1,4 +1,4 @@
-"""Who may call what: staff, staff-or-read-only, and other services."""
+"""Who may call what: staff, staff-or-read-only, and other services by their scopes."""
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -36,3 +36,17 @@ class IsService(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and getattr(user, "is_service", False))
+
+
+class HasServiceScope(IsService):
+    """A service whose token grants the view's `required_scope`: any other service's token
+    gets 403, so a leaked credential opens only what its service needs."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        required = getattr(view, "required_scope", None)
+        if required is None or required not in request.user.scopes:
+            self.message = f"{request.user} may not call this: it needs the '{required}' scope."
+            return False
+        return True

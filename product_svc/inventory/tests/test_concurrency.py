@@ -50,9 +50,10 @@ def race(calls: list[Callable[[], T]]) -> list[T]:
 
 @pytest.fixture
 def service_token() -> str:
+    from shop_common.scopes import ServiceScope
     from shop_testing.tokens import make_service_token
 
-    return make_service_token("order_svc")
+    return make_service_token("order_svc", ServiceScope.RESERVATIONS)
 
 
 def reserve_call(token: str, reservation_id: uuid.UUID, lines: list[tuple[int, int]]):

@@ -5,9 +5,11 @@ import pytest
 
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
+from conftest import bearer_client
 from inventory.exceptions import InventoryBusy
 from inventory.models import Reservation
 from shop_common.serializers import MAX_ORDER_TOTAL
+from shop_testing.tokens import make_service_token
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +225,27 @@ def test_only_services_may_call_the_internal_api(
     assert getattr(customer_client, method)(path).status_code == 403
     assert getattr(staff_client, method)(path).status_code == 403
     assert not Reservation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", URL),
+        ("get", f"{URL}{uuid.UUID(int=1)}/"),
+        ("post", f"{URL}{uuid.UUID(int=1)}/release/"),
+    ],
+)
+def test_a_service_token_without_the_reservations_scope_gets_403(method, path):
+    product = ProductFactory(stock=5)
+    gateway = bearer_client(make_service_token("gateway_svc"))
+
+    response = getattr(gateway, method)(path, body((product.id, 1)), format="json")
+
+    assert response.status_code == 403
+    assert "'inventory.reservations' scope" in response.json()["detail"]
+    assert not Reservation.objects.exists()
+    product.refresh_from_db()
+    assert product.stock == 5
 
 
 def test_a_reserve_the_database_keeps_aborting_is_503_with_retry_after(service_client, monkeypatch):

@@ -44,9 +44,11 @@ def make_access_token(user_id: int, *, is_staff: bool = False, **claims: Any) ->
     )
 
 
-def make_service_token(service: str) -> str:
-    """A valid service token for `service`, as user_svc's service-token endpoint gives."""
-    return _make_token(SERVICE, settings.JWT_SERVICE_AUDIENCE, {"sub": service})
+def make_service_token(service: str, *scopes: str) -> str:
+    """A valid service token for `service` granting `scopes`, as user_svc's service-token
+    endpoint gives."""
+    claims = {"sub": service, "scope": " ".join(scopes)}
+    return _make_token(SERVICE, settings.JWT_SERVICE_AUDIENCE, claims)
 
 
 def _make_token(token_type: str, audience: str, claims: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.service_clients import registered_client_secrets
-from shop_common.service_credentials import own_client_secret
+from shop_common.service_credentials import client_secret
 
 
 def test_user_svc_reads_client_secrets_from_a_json_object(monkeypatch):
@@ -39,6 +39,15 @@ def test_locally_caller_and_user_svc_read_the_same_generated_secret(monkeypatch)
 
     registered = registered_client_secrets(debug=True, base_dir=settings.BASE_DIR)
 
-    assert registered["order_svc"] == own_client_secret("order_svc")
+    order_svc_dir = settings.BASE_DIR.parent / "order_svc"
+    assert registered["order_svc"] == client_secret("order_svc", base_dir=order_svc_dir, debug=True)
     assert len(registered["order_svc"]) >= 32
     assert "user_svc" not in registered
+
+
+def test_a_secret_for_a_client_without_scopes_stops_user_svc(monkeypatch):
+    secrets = {"order_svc": "x" * 40, "gateway_svc": "y" * 40}
+    monkeypatch.setenv("SERVICE_CLIENT_SECRETS", json.dumps(secrets))
+
+    with pytest.raises(ImproperlyConfigured, match="names gateway_svc, which may call no"):
+        registered_client_secrets(debug=False, base_dir=settings.BASE_DIR)
