@@ -323,6 +323,45 @@ def started_settings(
     return json.loads(result.stdout)
 
 
+def start_order_svc_without_its_secret(
+    config: dict[str, Any], var_dir: Path, *argv: str
+) -> subprocess.CompletedProcess[str]:
+    """`argv` run in order_svc with compose's environment for it, less its client secret:
+    started, it would fail every order for want of a service token."""
+    environment = dict(config["services"][k8s_name(SERVICES["order_svc"])]["environment"])
+    del environment["SERVICE_CLIENT_SECRET"]
+    return subprocess.run(
+        [sys.executable, *argv],
+        cwd=REPO / "order_svc",
+        env={**environment, "PATH": os.environ["PATH"], "SHOP_VAR_DIR": str(var_dir)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_order_svc_without_its_client_secret_refuses_to_start_in_one_line(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    result = start_order_svc_without_its_secret(config, tmp_path, "manage.py", "check")
+
+    assert result.returncode != 0
+    [line] = result.stderr.splitlines()
+    assert line.startswith("order_svc: SERVICE_CLIENT_SECRET must be set")
+
+
+def test_gunicorn_refuses_to_serve_order_svc_without_its_client_secret(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    # As the image's entrypoint starts it: the application loaded once, in the master.
+    result = start_order_svc_without_its_secret(
+        config, tmp_path, "-m", "gunicorn", "--preload", "-b", "127.0.0.1:0", "order_svc.wsgi"
+    )
+
+    assert result.returncode != 0
+    assert "SERVICE_CLIENT_SECRET must be set" in result.stderr.splitlines()[-1]
+
+
 def test_make_env_fills_only_what_is_empty() -> None:
     make_env = make_env_module()
     filled = make_env.fill(ENV_EXAMPLE.read_text())

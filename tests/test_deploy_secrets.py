@@ -19,13 +19,7 @@ ONE_VALUE_FILES = {
 }
 # Who reads the values that every service (or one not named by the file) gets.
 READER = {"redis": "product_svc", "jwt-private-key": "user_svc", "jwt-public-keys": "order_svc"}
-# Django set up as gunicorn's workers set it up; order_svc reads its client secret as its
-# first call to another service does.
-START = {
-    "order_svc": "import django; django.setup();"
-    "from shop_common.service_credentials import own_client_secret;"
-    "own_client_secret('order_svc')",
-}
+# Django set up as gunicorn's workers set it up (order_svc reads its client secret there).
 SETUP = "import django; django.setup()"
 
 
@@ -50,7 +44,7 @@ def start(service: str, tmp_path: Path, **overrides: str) -> subprocess.Complete
         if key != "DEBUG" and not key.endswith(("_DATABASE_URL", "REDIS_URL"))
     }
     return subprocess.run(
-        [sys.executable, "-c", START.get(service, SETUP)],
+        [sys.executable, "-c", SETUP],
         cwd=REPO / service,
         env={
             **environment,

@@ -8,11 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from django.conf import settings
 
 from shop_common.service_credentials import (
     ServiceCredential,
     ServiceCredentialError,
-    own_client_secret,
+    client_secret,
 )
 
 
@@ -155,10 +156,19 @@ def test_the_default_client_calls_user_svc_where_the_service_table_says(monkeypa
     ]
 
 
+def test_the_secret_sent_is_the_one_the_settings_read_at_start_up(settings):
+    settings.SERVICE_CLIENT_SECRET = "from-settings"
+    user_svc = FakeUserService()
+
+    ServiceCredential("order_svc", client=user_svc).token()
+
+    assert user_svc.calls[0]["json"]["client_secret"] == "from-settings"
+
+
 def test_the_caller_secret_comes_from_the_environment_when_set(monkeypatch):
     monkeypatch.setenv("SERVICE_CLIENT_SECRET", "from-env")
 
-    assert own_client_secret("order_svc") == "from-env"
+    assert client_secret("order_svc", base_dir=settings.BASE_DIR, debug=False) == "from-env"
 
 
 def test_renewals_reuse_the_default_client_and_its_connections(monkeypatch):

@@ -2,15 +2,18 @@
 
 from pathlib import Path
 
+from shop_common.service_credentials import client_secret
 from shop_common.settings import env, service_settings
 
-globals().update(
-    service_settings(
-        service="order_svc",
-        base_dir=Path(__file__).resolve().parent.parent,
-        apps=["orders"],
-    )
+base = service_settings(
+    service="order_svc",
+    base_dir=Path(__file__).resolve().parent.parent,
+    apps=["orders"],
 )
+globals().update(base)
+
+# What buys the service token for product_svc's reservations API (orders.reservations).
+SERVICE_CLIENT_SECRET = client_secret("order_svc", base_dir=base["BASE_DIR"], debug=base["DEBUG"])
 
 # Calls to product_svc end well inside gunicorn's 30 s and the gateway's own timeout: a
 # hanging product_svc costs a customer one read timeout, then a quick release attempt.

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
 
@@ -25,6 +27,12 @@ def use_settings(service: str) -> None:
 def manage(service: str) -> None:
     """The whole of a service's manage.py."""
     use_settings(service)
+    try:
+        settings.INSTALLED_APPS  # noqa: B018  (loads the settings now)
+    except ImproperlyConfigured as exc:
+        # A missing or bad setting is the operator's to fix: one line naming it, not a
+        # traceback of Django's internals.
+        sys.exit(f"{service}: {exc}")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -5,11 +5,12 @@
 
 A calling service holds a client id (its own name) and a secret; user_svc exchanges them at
 `POST /internal/v1/service-token/` for a short-lived service token, which only endpoints
-guarded by `ServiceAuthentication` accept. Secrets come from the environment:
-`SERVICE_CLIENT_SECRET` in the caller, `SERVICE_CLIENT_SECRETS` (a JSON object
-client id -> secret) in user_svc, which keeps its registry of clients in
-`accounts.service_clients`. Locally (`DEBUG` on) each caller's secret is generated
-once into `<var_dir>/secrets/`, where user_svc reads the same file.
+guarded by `ServiceAuthentication` accept, each for the scopes user_svc grants that
+client. Secrets come from the environment: `SERVICE_CLIENT_SECRET` in the caller, read
+into its settings at start-up (`client_secret`), and `SERVICE_CLIENT_SECRETS` (a JSON
+object client id -> secret) in user_svc, which keeps its registry of clients and their
+scopes in `accounts.service_clients`. Locally (`DEBUG` on) each caller's secret is
+generated once into `<var_dir>/secrets/`, where user_svc reads the same file.
 """
 
 import logging
@@ -17,7 +18,6 @@ import threading
 import time
 from pathlib import Path
 
-import environ
 from django.conf import settings
 
 from shop_common.client import ServiceClient, UpstreamError, json_object
@@ -35,22 +35,13 @@ class ServiceCredentialError(Exception):
     """user_svc answered, but gave no service token (a wrong secret, a bad answer)."""
 
 
-def _debug() -> bool:
-    # Read like the settings read it: pytest-django switches `settings.DEBUG` off in tests,
-    # and a secret generated for the run must still be found.
-    return environ.Env().bool("DEBUG", default=False)
-
-
 def client_secret(client_id: str, *, base_dir: Path, debug: bool) -> str:
     """A client's secret: `SERVICE_CLIENT_SECRET`, or locally the generated file that the
-    calling service and user_svc (`accounts.service_clients`) both read."""
+    calling service and user_svc (`accounts.service_clients`) both read. A caller reads it
+    into its settings, so that without it the service refuses to start instead of failing
+    every call."""
     path = var_dir(base_dir) / "secrets" / f"service-client.{client_id}.secret"
     return local_secret(env_name=CLIENT_SECRET_ENV, path=path, debug=debug)
-
-
-def own_client_secret(client_id: str) -> str:
-    """The caller's secret, read when its first token is fetched."""
-    return client_secret(client_id, base_dir=settings.BASE_DIR, debug=_debug())
 
 
 class ServiceCredential:
@@ -111,7 +102,7 @@ class ServiceCredential:
             # Made on first use and kept: each renewal reuses its pooled connection.
             self._client = ServiceClient(ISSUER, SERVICES[ISSUER].url)
         client = self._client
-        secret = self._client_secret or own_client_secret(self.client_id)
+        secret = self._client_secret or settings.SERVICE_CLIENT_SECRET
         response = client.request(
             "POST", TOKEN_PATH, json={"client_id": self.client_id, "client_secret": secret}
         )
