@@ -3,9 +3,10 @@ as staff: whatever it generates, valid or not, gets no 5xx, a status the operati
 documents, the content type and body its schema promises, and a refusal without a token
 where the schema says a token is needed.
 
-The system runs with the demo catalog (so orders reach the stock logic) and with rate
-limits far above what the fuzzer sends, set through the environment as an operator would:
-a 429 would only hide the answers under test. The seed is fixed, so a failure repeats;
+The system runs with the demo catalog (so orders reach the stock logic), with rate limits
+far above what the fuzzer sends and access tokens that outlive the run, set through the
+environment as an operator would: a 429 or an expired token would only hide the answers
+under test. The seed is fixed, so a failure repeats;
 the report names the request and `st replay` repeats it against a running system.
 """
 
@@ -42,6 +43,8 @@ GENEROUS_LIMITS = dict.fromkeys(
     ),
     "1000000/m",
 )
+# The staff token must outlive a slow run: an expiry midway would only turn answers to 401s.
+LONG_LIVED_TOKENS = {"JWT_ACCESS_TOKEN_MINUTES": "60"}
 RUN_TIMEOUT = 300
 SERVICES_WITH_AN_API = sorted(name for name, service in SERVICES.items() if service.has_database)
 
@@ -50,7 +53,7 @@ SERVICES_WITH_AN_API = sorted(name for name, service in SERVICES.items() if serv
 def fuzzed_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """A system of its own: the fuzzer fills its databases with whatever it generates."""
     with pytest.MonkeyPatch.context() as environment:
-        for name, value in GENEROUS_LIMITS.items():
+        for name, value in {**GENEROUS_LIMITS, **LONG_LIVED_TOKENS}.items():
             environment.setenv(name, value)
         running = System(tmp_path_factory.mktemp("fuzzed"))
     try:
