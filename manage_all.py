@@ -8,6 +8,10 @@
                                                             # and order reconciliation
 
 The services and their ports come from the one table in `shop_common.service_table`.
+This is the development launcher: with `DEBUG` unset it runs in development mode (local
+secrets and keys), so the commands above work on a fresh clone. Deployments run each
+service's gunicorn or `manage.py` themselves, where `DEBUG` unset means production; set
+`DEBUG=0` and the real secrets to use this launcher against production.
 """
 
 import argparse
@@ -138,6 +142,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("command", help="a management command, or `run`")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to the command")
     options = parser.parse_args(argv)
+    os.environ.setdefault("DEBUG", "1")
     services = [SERVICES[options.service]] if options.service else list(SERVICES.values())
     if options.command == "run":
         children = [gunicorn_child(service) for service in services]

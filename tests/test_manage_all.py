@@ -18,10 +18,11 @@ from shop_testing.ports import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def manage_all(*args: str) -> subprocess.CompletedProcess[str]:
+def manage_all(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage_all.py", *args],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=180,
@@ -51,6 +52,26 @@ def test_service_runs_the_command_in_that_service_only():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "== product_svc: check" in result.stdout
     assert "user_svc" not in result.stdout
+
+
+def test_commands_run_in_development_mode_when_debug_is_unset(tmp_path: Path):
+    # The contract's `python manage_all.py --service user_svc createsuperuser ...` is typed
+    # on a fresh clone with no secrets: the launcher must not ask for production's.
+    env = {key: value for key, value in os.environ.items() if key != "DEBUG"}
+    result = manage_all(
+        "--service", "user_svc", "check", env={**env, "SHOP_VAR_DIR": str(tmp_path)}
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_debug_off_still_asks_for_production_secrets(tmp_path: Path):
+    env = {**os.environ, "DEBUG": "0", "SHOP_VAR_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    result = manage_all("--service", "user_svc", "check", env=env)
+
+    assert result.returncode == 1
+    assert "SECRET_KEY" in result.stdout + result.stderr
 
 
 @pytest.fixture
