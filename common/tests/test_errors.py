@@ -96,6 +96,14 @@ def test_a_bug_is_a_json_500_without_the_traceback(client):
     assert "a bug" not in body["detail"]
 
 
+def test_a_database_refusing_connections_is_a_503_to_retry_not_a_500(client):
+    response = client.get("/api/database-gone/")
+
+    body = assert_json_error(response, 503)
+    assert response["Retry-After"] == "1"
+    assert "too many clients" not in body["detail"]
+
+
 def test_a_disallowed_host_is_a_json_400(client):
     assert_json_error(client.get("/plain/", HTTP_HOST="evil.example"), 400)
 

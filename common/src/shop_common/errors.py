@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -77,9 +78,21 @@ class PayloadTooLarge(DomainError, status=413):
     default_detail = "Request body is too large."
 
 
+class DatabaseUnavailable(DomainError, status=503):
+    """The service's database refused or dropped a connection (too many clients, a
+    restart, a lock timeout): the request may well succeed a moment later, so it is a 503
+    the gateway and clients may retry, not a 500 that reads as a bug."""
+
+    default_detail = "The service's database is unavailable; try again shortly."
+    retry_after = 1
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, DomainError):
         return domain_error_response(exc)
+    if isinstance(exc, OperationalError):
+        logger.warning("database unavailable", exc_info=exc)
+        return domain_error_response(DatabaseUnavailable())
     if isinstance(exc, RequestDataTooBig):
         return domain_error_response(PayloadTooLarge())
     if isinstance(exc, DjangoValidationError):

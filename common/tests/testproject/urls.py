@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("shop_common.urls")),
     path("api/items/", views.ItemView.as_view()),
     path("api/boom/", views.boom),
+    path("api/database-gone/", views.database_gone),
     path("plain/", views.plain),
     path("logs/", views.log_something),
     path("two-queries/", views.two_queries),

@@ -4,6 +4,7 @@ import logging
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
@@ -43,6 +44,12 @@ class ItemView(APIView):
 @authentication_classes([])
 def boom(request: Request) -> Response:
     raise RuntimeError("a bug")
+
+
+@api_view(["GET"])
+@authentication_classes([])
+def database_gone(request: Request) -> Response:
+    raise OperationalError("connection failed: FATAL:  sorry, too many clients already")
 
 
 @require_GET
