@@ -86,8 +86,6 @@ def forwarded_headers(request: HttpRequest) -> dict[str, str]:
 
 
 def upstream_headers(request: HttpRequest, route: Route) -> dict[str, str | None]:
-    # A Host outside ALLOWED_HOSTS is refused (400) here, before a breaker permit is taken.
-    request.get_host()
     dropped = HOP_BY_HOP | REQUEST_HEADERS_REPLACED | named_in(request.headers.get("Connection"))
     kept = cache.KEYED_HEADERS if cache.applies(request, route) else None
     headers: dict[str, str | None] = dict(SESSION_DEFAULTS_OFF)

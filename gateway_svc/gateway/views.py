@@ -18,6 +18,9 @@ from shop_common.operators import operators_only
 @csrf_exempt
 def gateway(request: HttpRequest) -> HttpResponse:
     """Route, authenticate, count, then answer from the cache or the service."""
+    # A Host outside ALLOWED_HOSTS is refused (400) before anything answers: a cached
+    # page, a 401 or a breaker permit alike. /healthz stays open to probes by pod address.
+    request.get_host()
     route = match(request.path)
     if route is None:
         return domain_error_response(NoEndpoint(request.path))

@@ -54,6 +54,13 @@ def test_a_route_that_needs_a_user_refuses_a_bad_token_with_401_before_any_servi
     assert not any(fake.received for fake in services.values())
 
 
+def test_a_host_outside_allowed_hosts_is_a_400_before_the_token_is_looked_at(client, services):
+    response = client.get("/api/v1/orders/", HTTP_HOST="127.0.0.1:8000@evil")
+
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
 def test_a_token_signed_for_another_audience_is_refused(client, services):
     response = client.get("/api/v1/orders/", headers=bearer(aud="shop-internal"))
 

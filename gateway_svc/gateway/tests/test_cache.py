@@ -56,6 +56,20 @@ def test_no_cache_from_the_client_goes_to_the_service_and_refreshes(client, prod
     assert after.json() == {"v": 2}
 
 
+@pytest.mark.parametrize("host", ["a b", "127.0.0.1:8000@evil", "x" * 3000, ""])
+def test_a_host_outside_allowed_hosts_is_refused_even_where_the_cache_could_answer(
+    client, products, host
+):
+    client.get(LIST)
+
+    refused = client.get(LIST, HTTP_HOST=host)
+
+    assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/json"
+    assert "X-Cache" not in refused
+    assert len(products.received) == 1
+
+
 def test_signed_in_answers_are_never_cached(client, products):
     client.get(LIST, headers=bearer(1, is_staff=True))
     response = client.get(LIST, headers=bearer(1, is_staff=True))
