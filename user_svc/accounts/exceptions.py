@@ -39,8 +39,7 @@ class WrongOldPassword(InvalidFields):
 
 class TooManyLoginFailures(DomainError, status=429):
     def __init__(self, *, wait: int) -> None:
-        unit = "second" if wait == 1 else "seconds"
         super().__init__(
-            f"Too many failed attempts for this email. Expected available in {wait} {unit}.",
+            f"Too many failed attempts for this email; try again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
