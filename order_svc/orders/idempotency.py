@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.response import Response
 
 from orders.exceptions import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
 from orders.models import IdempotencyRecord, IdempotencyState
@@ -26,6 +27,9 @@ from orders.states import OrderStatus
 TTL = timedelta(hours=24)
 KEY_FORMAT = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
 POLL_INTERVAL = 0.05
+# The headers of an answer that say something about the order, so a replay repeats them.
+# Content-Type comes from the same renderer; per-response headers (X-Request-ID) are new.
+REPLAYED_HEADERS = ("Location",)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,12 @@ class StoredAnswer:
 
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, response: Response) -> "StoredAnswer":
+        headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
+        return cls(response.status_code, response.data, headers)
 
 
 def clean_key(value: str | None) -> str | None:
@@ -94,7 +104,9 @@ def _wait_for_answer(record: IdempotencyRecord) -> StoredAnswer:
     deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
     while True:
         if record.state == IdempotencyState.DONE:
-            return StoredAnswer(record.response_status, record.response_body)
+            return StoredAnswer(
+                record.response_status, record.response_body, record.response_headers
+            )
         if time.monotonic() >= deadline:
             raise IdempotencyKeyInProgress()
         time.sleep(POLL_INTERVAL)
@@ -104,13 +116,16 @@ def _wait_for_answer(record: IdempotencyRecord) -> StoredAnswer:
             raise IdempotencyKeyInProgress()
 
 
-def finish(record: IdempotencyRecord, *, status: int, body: dict[str, Any]) -> None:
+def finish(record: IdempotencyRecord, answer: StoredAnswer) -> None:
     """Keep the answer for replays, or give the key back when the caller should retry."""
-    if status >= 500:
+    if answer.status >= 500:
         abandon(record)
         return
     IdempotencyRecord.objects.filter(pk=record.pk).update(
-        state=IdempotencyState.DONE, response_status=status, response_body=body
+        state=IdempotencyState.DONE,
+        response_status=answer.status,
+        response_body=answer.body,
+        response_headers=answer.headers,
     )
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from orders.states import PLACED, RELEASING, OrderStatus
@@ -67,6 +68,11 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"order {self.id} ({self.status})"
+
+    @property
+    def location(self) -> str:
+        """The order's path in the API: the `Location` of the answer that placed it."""
+        return reverse("order-detail", kwargs={"pk": self.id})
 
 
 class OrderLine(models.Model):
@@ -135,6 +141,8 @@ class IdempotencyRecord(models.Model):
     order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The headers of the answer a replay must repeat (`idempotency.REPLAYED_HEADERS`).
+    response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 

@@ -70,4 +70,7 @@ def settle(order: Order) -> str:
 def _answer_key(order: Order) -> None:
     """Store the answer the lost request would have given, for a retry with its key."""
     for record in IdempotencyRecord.objects.filter(order=order):
-        idempotency.finish(record, status=201, body=OrderSerializer(order).data)
+        answer = idempotency.StoredAnswer(
+            201, OrderSerializer(order).data, {"Location": order.location}
+        )
+        idempotency.finish(record, answer)

@@ -13,7 +13,6 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
 from orders import idempotency, selectors, services
 from orders.exceptions import OrderError
@@ -101,7 +100,9 @@ class OrderViewSet(viewsets.GenericViewSet):
         )
         if isinstance(claim, idempotency.StoredAnswer):
             return Response(
-                claim.body, status=claim.status, headers={"Idempotent-Replayed": "true"}
+                claim.body,
+                status=claim.status,
+                headers={**claim.headers, "Idempotent-Replayed": "true"},
             )
         try:
             response = self._place(request, claim)
@@ -112,17 +113,16 @@ class OrderViewSet(viewsets.GenericViewSet):
             # Invalid input or an unexpected error: nothing was decided, the key is free.
             idempotency.abandon(claim)
             raise
-        idempotency.finish(claim, status=response.status_code, body=response.data)
+        idempotency.finish(claim, idempotency.StoredAnswer.of(response))
         return response
 
     def _place(self, request: Request, claim: IdempotencyRecord | None = None) -> Response:
         order = validated(PlaceOrderSerializer, request.data)
         placed = services.place_order(user_id=request.user.id, idempotency_record=claim, **order)
-        location = reverse("order-detail", kwargs={"pk": placed.id})
         return Response(
             OrderSerializer(placed).data,
             status=status.HTTP_201_CREATED,
-            headers={"Location": location},
+            headers={"Location": placed.location},
         )
 
     @extend_schema(

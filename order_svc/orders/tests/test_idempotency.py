@@ -27,6 +27,16 @@ def test_a_repeat_with_the_same_key_and_body_replays_the_order_and_creates_nothi
     assert product_svc.inventory.stock(1) == 8
 
 
+def test_a_replay_answers_the_location_and_content_type_of_the_first_answer(place):
+    first = place((1, 2), **KEY)
+
+    again = place((1, 2), **KEY)
+
+    assert first["Location"] == f"/api/v1/orders/{first.json()['id']}/"
+    assert again["Location"] == first["Location"]
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+
+
 def test_key_order_and_spacing_of_the_body_do_not_make_another_request(customer, product_svc):
     body = order_body((1, 1))
     reordered = {"shipping_address": body["shipping_address"], "items": body["items"]}

@@ -41,6 +41,7 @@ def test_a_stale_pending_order_with_a_held_reservation_is_confirmed(stale_pendin
     record.refresh_from_db()
     assert (record.state, record.response_status) == ("done", 201)
     assert record.response_body["id"] == str(order.id)
+    assert record.response_headers == {"Location": f"/api/v1/orders/{order.id}/"}
     assert product_svc.inventory.stock(1) == 8
 
 
