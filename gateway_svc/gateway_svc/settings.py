@@ -1,14 +1,24 @@
 """Settings of gateway_svc: the shared base plus what is its own, the route table first."""
 
+import json
 from pathlib import Path
 
 from shop_common.service_table import SERVICES
 from shop_common.settings import env, login_limit_settings, public_origin, service_settings
 
 shared = service_settings(
-    service="gateway_svc", base_dir=Path(__file__).resolve().parent.parent, apps=["gateway"]
+    service="gateway_svc",
+    base_dir=Path(__file__).resolve().parent.parent,
+    apps=["gateway", "drf_spectacular_sidecar"],
 )
 globals().update(shared)
+# Static files (Swagger UI's, from drf-spectacular-sidecar) served by gunicorn itself,
+# right after SecurityMiddleware as WhiteNoise asks; it answers only under STATIC_URL.
+MIDDLEWARE = [*shared["MIDDLEWARE"], "whitenoise.middleware.WhiteNoiseMiddleware"]
+
+# Every service with an API of its own (all but the gateway, which only routes), from the
+# service table: a new service's schema is routed and offered on /api/docs/ by itself.
+api_services = [service.name for service in SERVICES.values() if not service.public]
 
 # The route table: the longest matching prefix wins; anything unmatched is a JSON 404.
 # auth: "none", "optional" (a token, if sent, must be valid), "required", "staff_writes"
@@ -57,7 +67,7 @@ GATEWAY_ROUTES = [
     # Each service's OpenAPI schema (shop_common.urls), read-only and public.
     *(
         {"prefix": f"/api/v1/{service}/schema/", "service": service, "methods": READ}
-        for service in ("user_svc", "product_svc", "order_svc")
+        for service in api_services
     ),
     {
         "prefix": "/api/v1/orders/",
@@ -118,3 +128,20 @@ GATEWAY_BUFFER_MAX_BYTES = env.int("GATEWAY_BUFFER_MAX_BYTES", default=1024 * 10
 GATEWAY_SHARED_CACHE_RETRY_SECONDS = 1.0
 # Without REDIS_URL the counters are in-process, whole only in one process: manage_all.py
 # and the test harness run the gateway as one gunicorn process with threads then.
+
+# Swagger UI at /api/docs/ over every service's schema, its files served from the gateway
+# (drf-spectacular-sidecar), so the page works without the internet; its online validator
+# badge (an image from validator.swagger.io) is off. The list to pick a schema from shows
+# only in the standalone layout, whose preset is a JavaScript object: drf-spectacular
+# passes a string setting on as JavaScript.
+docs_schemas = [{"name": service, "url": f"/api/v1/{service}/schema/"} for service in api_services]
+SPECTACULAR_SETTINGS = {
+    **shared["SPECTACULAR_SETTINGS"],
+    "TITLE": "Shop API",
+    "SWAGGER_UI_SETTINGS": (
+        f"{{urls: {json.dumps(docs_schemas)}, validatorUrl: null, layout: 'StandaloneLayout', "
+        "presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset]}"
+    ),
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}

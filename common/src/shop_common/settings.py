@@ -6,7 +6,6 @@ run on a fresh machine: SQLite per service, an in-process cache, locally generat
 """
 
 import ipaddress
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from django.http.request import validate_host
 
 from shop_common.jwt_keys import keys_dir, public_keys_setting
 from shop_common.local_secrets import local_secret, refuse_placeholder_password
-from shop_common.service_table import SERVICES, Service, get_service
+from shop_common.service_table import Service, get_service
 
 env = environ.Env()
 
@@ -41,9 +40,6 @@ DEFAULT_OPERATOR_NETWORKS = [
     "192.168.0.0/16",
     "fc00::/7",
 ]
-
-# Swagger UI's files, loaded by the reader's browser: a fixed release, not `@latest`.
-SWAGGER_UI_DIST = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -238,20 +234,8 @@ def logging_settings(*, service: str) -> dict[str, Any]:
 
 def openapi_settings(*, service: str) -> dict[str, Any]:
     """drf-spectacular: the service's public API as OpenAPI 3, served at
-    `/api/v1/<service>/schema/` (`shop_common.urls`; hooks in `shop_common.openapi`), and
-    the Swagger UI page the gateway serves at `/api/docs/` over those schemas."""
-    # The services with an API of their own (the gateway only routes), as a list to pick
-    # from. Swagger UI shows that list only in its standalone layout, whose preset is a
-    # JavaScript object: drf-spectacular passes a string setting on as JavaScript.
-    schemas = [
-        {"name": other.name, "url": f"/api/v1/{other.name}/schema/"}
-        for other in SERVICES.values()
-        if other.has_database
-    ]
-    swagger_ui = (
-        f"{{urls: {json.dumps(schemas)}, layout: 'StandaloneLayout', "
-        "presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset]}"
-    )
+    `/api/v1/<service>/schema/` (`shop_common.urls`; hooks in `shop_common.openapi`).
+    The gateway adds the Swagger UI page it serves over those schemas."""
     return {
         "TITLE": f"{service} API",
         "DESCRIPTION": "Reached through the gateway. Every error answer is JSON with a "
@@ -265,9 +249,6 @@ def openapi_settings(*, service: str) -> dict[str, Any]:
             "drf_spectacular.hooks.postprocess_schema_enums",
             "shop_common.openapi.add_error_answers",
         ],
-        "SWAGGER_UI_SETTINGS": swagger_ui,
-        "SWAGGER_UI_DIST": SWAGGER_UI_DIST,
-        "SWAGGER_UI_FAVICON_HREF": f"{SWAGGER_UI_DIST}/favicon-32x32.png",
     }
 
 
