@@ -139,6 +139,7 @@ def test_a_customer_does_the_main_flow_with_the_generated_clients_alone(
     assert replayed.status_code == 201
     assert replayed.parsed.id == order.id
     assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.headers["Location"] == placed.headers["Location"]
 
     read_back = read.sync_detailed(order.id, client=buyer)
 

@@ -119,4 +119,5 @@ def test_an_order_whose_service_crashed_mid_reserve_is_confirmed_by_reconciliati
     assert settled.status_code == 201
     assert settled.json()["status"] == "confirmed"
     assert settled.headers["Idempotent-Replayed"] == "true"
+    assert settled.headers["Location"] == f"/api/v1/orders/{settled.json()['id']}/"
     assert shop.stock(product) == 7
