@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product_svc.settings")
 django.setup()
 
 import pytest  # noqa: E402  (Django must be set up before anything imports models)
+from django.test import Client  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 
@@ -51,3 +52,11 @@ def catalog_bumps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     bumps: list[str] = []
     monkeypatch.setattr("catalog.services.bump_catalog_version", lambda: bumps.append("bump"))
     return bumps
+
+
+@pytest.fixture
+def admin_browser(client: Client, django_user_model: type) -> Client:
+    """The test client, signed in to the admin as a superuser made for the test."""
+    django_user_model.objects.create_superuser("catalog", "catalog@example.com", "pw-catalog")
+    assert client.login(username="catalog", password="pw-catalog")
+    return client

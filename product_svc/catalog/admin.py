@@ -1,5 +1,6 @@
 """The admin catalog staff work in: find products fast, fix stock in the list, switch
-products on and off in bulk. Every change bumps the catalog version, bulk ones included."""
+products on and off in bulk, import and export the catalog as CSV or XLSX. Every change
+bumps the catalog version, bulk ones included."""
 
 from typing import ClassVar
 
@@ -8,8 +9,11 @@ from django.db.models import QuerySet
 from django.db.models.functions import Now
 from django.forms import ModelForm
 from django.http import HttpRequest
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
 
 from .models import Category, Product
+from .resources import ProductResource
 from .services import catalog_changed, save_changed_fields
 
 
@@ -38,7 +42,9 @@ class InStockFilter(admin.SimpleListFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ImportExportModelAdmin):
+    resource_classes = (ProductResource,)
+    formats = (CSV, XLSX)
     list_display = ("sku", "name", "category", "price", "currency", "stock", "is_active")
     list_display_links = ("sku", "name")
     list_editable = ("stock",)

@@ -11,6 +11,11 @@ SKU_FORMAT = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, '.', '_' and '-' only."
 )
 MAX_STOCK = 2_000_000_000  # inside the integer column, with room for a release on top
+# What staff write about a product, through the API and the admin's import alike.
+PRODUCT_WRITABLE_FIELDS = (
+    *("sku", "name", "slug", "description", "price", "currency"),
+    *("category", "stock", "is_active"),
+)
 # The PostgreSQL advisory lock that serialises moves of categories (any fixed number that no
 # other advisory lock of this database uses).
 CATEGORY_TREE_LOCK = 0x5C47_7EE

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from django.utils.text import slugify
 from rest_framework import serializers
 
-from .models import Category, Product
+from .models import PRODUCT_WRITABLE_FIELDS, Category, Product
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -21,20 +21,7 @@ class CategorySerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
-        fields = (
-            "id",
-            "sku",
-            "name",
-            "slug",
-            "description",
-            "price",
-            "currency",
-            "category",
-            "stock",
-            "is_active",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("id", *PRODUCT_WRITABLE_FIELDS, "created_at", "updated_at")
         read_only_fields = ("id", "created_at", "updated_at")
         extra_kwargs: ClassVar = {"slug": {"required": False}}
 

@@ -1,7 +1,9 @@
 """Catalog writes: products and categories change here, and every change bumps the catalog
 version once it has committed, so the gateway never serves an answer older than a write."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
@@ -14,6 +16,7 @@ from .exceptions import DeletedMeanwhile, StillInUse
 from .models import Category, Product
 
 CatalogItem = TypeVar("CatalogItem", Product, Category)
+_bumps_held: ContextVar[bool] = ContextVar("catalog_bumps_held", default=False)
 
 
 def catalog_changed() -> None:
@@ -22,7 +25,21 @@ def catalog_changed() -> None:
     `robust`: the write has committed by then, so a Redis hiccup is logged by Django
     instead of turning a successful write into a 500.
     """
-    transaction.on_commit(bump_catalog_version, robust=True)
+    if not _bumps_held.get():
+        transaction.on_commit(bump_catalog_version, robust=True)
+
+
+@contextmanager
+def one_catalog_bump() -> Iterator[None]:
+    """Hold the bump of every write in the block and bump once when it ends, for writes by
+    the hundred (an admin import). Use it inside the writes' transaction: when that rolls
+    back (a dry run, a refused row), the bump goes with it."""
+    token = _bumps_held.set(True)
+    try:
+        yield
+    finally:
+        _bumps_held.reset(token)
+    catalog_changed()
 
 
 def create_product(**fields: Any) -> Product:

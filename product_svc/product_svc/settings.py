@@ -8,6 +8,10 @@ globals().update(
     service_settings(
         service="product_svc",
         base_dir=Path(__file__).resolve().parent.parent,
-        apps=["catalog", "inventory"],
+        apps=["import_export", "catalog", "inventory"],
     )
 )
+
+# Importing writes the catalog: it takes the right to change products, not just to see them.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"

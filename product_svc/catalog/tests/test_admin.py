@@ -1,7 +1,6 @@
 import uuid
 
 import pytest
-from django.contrib.auth.models import User
 
 from catalog.models import Category, Product
 from catalog.tests.factories import CategoryFactory, ProductFactory
@@ -10,12 +9,6 @@ from inventory.services import ReservationItem, reserve
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/catalog/product/"
-
-
-@pytest.fixture
-def admin_browser(client):
-    client.force_login(User.objects.create_superuser("catalog", "catalog@example.com", "x"))
-    return client
 
 
 def test_the_product_list_searches_and_filters(admin_browser):

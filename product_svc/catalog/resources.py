@@ -1,0 +1,70 @@
+"""The catalog as a spreadsheet: the columns staff export, edit and import back in the
+admin (django-import-export), matched by `sku` and checked as strictly as the API."""
+
+from typing import Any
+
+from import_export import fields, resources, widgets
+
+from .models import PRODUCT_WRITABLE_FIELDS, Category, Product
+from .services import one_catalog_bump
+
+
+class CategorySlugWidget(widgets.ForeignKeyWidget):
+    """A category named by its slug; an unknown slug is that row's error, not a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(Category, field="slug")
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Category | None:
+        try:
+            return super().clean(value, row, **kwargs)
+        except Category.DoesNotExist:
+            raise ValueError(f"No category has the slug {value!r}.") from None
+
+
+class ProductResource(resources.ModelResource):
+    # An empty cell is an empty description (XLSX reads it as None, which the column refuses).
+    description = fields.Field(
+        attribute="description", column_name="description", widget=widgets.CharWidget()
+    )
+    category = fields.Field(
+        attribute="category", column_name="category", widget=CategorySlugWidget()
+    )
+
+    class Meta:
+        model = Product
+        fields = PRODUCT_WRITABLE_FIELDS
+        export_order = fields
+        import_id_fields = ("sku",)
+        # All rows or none: the admin's confirm step imports in one transaction and
+        # rolls it back when any row is refused.
+        use_transactions = True
+        # The model's validators, as the API's serializer applies them: price digits and
+        # sign, stock bounds, currency and SKU formats.
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        """Lock the file's existing products in product-id order, the order reservations
+        update them in, until the import's transaction ends: a reservation then commits
+        before the import reads its row, or waits for the import, and the two can't
+        deadlock. So the stock a row sets is the stock that stays."""
+        if "sku" in dataset.headers:
+            skus = [sku for sku in dataset["sku"] if sku]
+            list(
+                Product.objects.select_for_update(no_key=True)
+                .filter(sku__in=skus)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+
+    def import_data_inner(self, dataset: Any, dry_run: bool, *args: Any, **kwargs: Any) -> Any:
+        """Inside the import's transaction, so a dry run or a refused row drops the bump."""
+        with one_catalog_bump():
+            return super().import_data_inner(dataset, dry_run, *args, **kwargs)
+
+    def import_data(self, *args: Any, **kwargs: Any) -> Any:
+        """All rows or none, on the confirm step too: the admin asks for a rollback on a
+        refused row only in its dry run, and a confirm form can be posted without one."""
+        return super().import_data(*args, **{**kwargs, "rollback_on_validation_errors": True})
