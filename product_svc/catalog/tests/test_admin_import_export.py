@@ -10,11 +10,13 @@ import openpyxl
 import pytest
 import tablib
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import F
 from django.template.response import TemplateResponse
 from django.test import Client
+from import_export.tmp_storages import CacheStorage
 
 from catalog.models import Product
 from catalog.resources import ProductResource
@@ -164,6 +166,15 @@ def test_a_file_with_refused_rows_shows_each_error_and_changes_nothing(
     assert "confirm_form" not in previewed.context
     assert stored.has_validation_errors()
     assert (catalog_state(), catalog_bumps) == (before, [])
+
+
+@pytest.mark.django_db
+def test_the_previewed_file_waits_in_the_cache_every_worker_shares(admin_browser):
+    row = ["TEA-1", "Teapot", "teapot", "", "30.00", "EUR", "", 5, 1]
+    previewed = preview(admin_browser, csv_upload([row]), CSV_FORMAT)
+
+    stored = previewed.context["confirm_form"].initial["import_file_name"]
+    assert cache.get(CacheStorage.CACHE_PREFIX + stored) is not None
 
 
 @pytest.mark.django_db
