@@ -109,6 +109,12 @@ def reconcile_child(every: int = RECONCILE_EVERY_SECONDS) -> Child:
     return Child("reconcile", ChildProcess(argv, cwd=service_dir(order_svc), env=os.environ))
 
 
+def admin_addresses(services: list[Service]) -> list[str]:
+    """Where each admin is: every service with a database has one, and the demo staff
+    account (`seed`) signs in to all of them with its user_svc email and password."""
+    return [f"{service.url}/admin/" for service in services if service.has_database]
+
+
 def supervise(children: list[Child]) -> int:
     """Run the children until a stop signal or until one of them dies; then stop all."""
     stopping = threading.Event()
@@ -148,6 +154,8 @@ def main(argv: list[str]) -> int:
         children = [gunicorn_child(service) for service in services]
         if SERVICES["order_svc"] in services:
             children.append(reconcile_child())
+        for address in admin_addresses(services):
+            print(f"== admin: {address}", flush=True)
         return supervise(children)
     return run_command(services, options.command, options.args)
 

@@ -15,6 +15,7 @@ import requests
 from shop_testing.ports import free_port
 
 PASSWORD = "a-long-enough-pass-phrase-1"
+CSRF_COOKIE = "product_svc_csrftoken"
 
 
 def gateway(system, path: str) -> str:
@@ -132,12 +133,13 @@ def test_a_price_change_through_the_api_is_seen_at_once(system, staff, product):
 
 
 def admin_session(system) -> requests.Session:
+    """Signed in to product_svc's admin with a user_svc staff account (shop_common.staff)."""
     run_python(
         system,
-        "product_svc",
-        "from django.contrib.auth import get_user_model; U = get_user_model(); "
-        "U.objects.filter(username='gw-admin').exists() or "
-        f"U.objects.create_superuser('gw-admin', 'gw@example.com', {PASSWORD!r})",
+        "user_svc",
+        "from accounts.models import User; "
+        "User.objects.with_email('gw@example.com').exists() or "
+        f"User.objects.create_superuser('gw@example.com', {PASSWORD!r})",
     )
     session = requests.Session()
     login = f"{system.url('product_svc')}/admin/login/"
@@ -145,9 +147,9 @@ def admin_session(system) -> requests.Session:
     response = session.post(
         login,
         data={
-            "username": "gw-admin",
+            "username": "gw@example.com",
             "password": PASSWORD,
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "csrfmiddlewaretoken": session.cookies[CSRF_COOKIE],
             "next": "/admin/",
         },
         headers={"Referer": login},
@@ -169,7 +171,7 @@ def test_a_change_through_the_product_admin_is_seen_at_once(system, product):
         data={
             "action": "deactivate",
             "_selected_action": [product["id"]],
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "csrfmiddlewaretoken": session.cookies[CSRF_COOKIE],
         },
         headers={"Referer": changelist},
         timeout=10,

@@ -116,6 +116,9 @@ def test_run_serves_every_service_and_sigterm_stops_them_all(run_env):
     assert not any(port_answers(port) for port in ports)
     for name in SERVICES:
         assert f"{name:<12}|" in output
+    for name in ("user_svc", "product_svc", "order_svc"):
+        port = run_env[f"{name.upper()}_PORT"]
+        assert f"== admin: http://127.0.0.1:{port}/admin/" in output
 
 
 def test_when_one_service_dies_run_reports_it_and_stops_the_others(run_env):

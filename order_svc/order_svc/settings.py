@@ -3,16 +3,19 @@
 from pathlib import Path
 
 from shop_common.service_credentials import client_secret
-from shop_common.settings import env, service_settings
+from shop_common.settings import env, service_settings, staff_sign_in_settings
 
 base = service_settings(
     service="order_svc",
     base_dir=Path(__file__).resolve().parent.parent,
-    apps=["orders"],
+    apps=["orders", "shop_common.staff"],
 )
 globals().update(base)
+# Staff sign in to the admin with their user_svc account (shop_common.staff).
+globals().update(staff_sign_in_settings(base))
 
-# What buys the service token for product_svc's reservations API (orders.reservations).
+# What buys the service token for product_svc's reservations API (orders.reservations)
+# and user_svc's staff directory (the admin's sign-in).
 SERVICE_CLIENT_SECRET = client_secret("order_svc", base_dir=base["BASE_DIR"], debug=base["DEBUG"])
 
 # Calls to product_svc end well inside gunicorn's 30 s and the gateway's own timeout: a

@@ -2,15 +2,19 @@
 
 from pathlib import Path
 
-from shop_common.settings import service_settings
+from shop_common.service_credentials import client_secret
+from shop_common.settings import service_settings, staff_sign_in_settings
 
-globals().update(
-    service_settings(
-        service="product_svc",
-        base_dir=Path(__file__).resolve().parent.parent,
-        apps=["import_export", "catalog", "inventory"],
-    )
+base = service_settings(
+    service="product_svc",
+    base_dir=Path(__file__).resolve().parent.parent,
+    apps=["import_export", "catalog", "inventory", "shop_common.staff"],
 )
+globals().update(base)
+# Staff sign in to the admin with their user_svc account (shop_common.staff).
+globals().update(staff_sign_in_settings(base))
+# What buys the service token for user_svc's staff directory (the admin's sign-in).
+SERVICE_CLIENT_SECRET = client_secret("product_svc", base_dir=base["BASE_DIR"], debug=base["DEBUG"])
 
 # Importing writes the catalog: it takes the right to change products, not just to see them.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"

@@ -13,6 +13,12 @@ class InvalidCredentials(DomainError, status=401):
     default_detail = "No active account found with the given credentials."
 
 
+class NotStaff(DomainError, status=403):
+    """A right password of an account that is not staff: no admin signs it in."""
+
+    default_detail = "This account is not staff."
+
+
 class TokenRejected(DomainError, status=401):
     """A refresh token that is invalid, expired, revoked, or whose user is gone."""
 

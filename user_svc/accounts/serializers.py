@@ -133,3 +133,13 @@ class PasswordChangeSerializer(StrictInputMixin, serializers.Serializer):
 class ServiceTokenRequestSerializer(StrictInputMixin, serializers.Serializer):
     client_id = serializers.CharField(max_length=100)
     client_secret = serializers.CharField(max_length=500, trim_whitespace=False)
+
+
+class StaffIdentitySerializer(serializers.ModelSerializer):
+    """What another service's admin needs to know of a staff account: who it is, and
+    whether it may still sign in (`is_active`, `is_staff`) and as what (`is_superuser`)."""
+
+    class Meta:
+        model = User
+        fields = ("id", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser")
+        read_only_fields = fields

@@ -17,9 +17,11 @@ from shop_common.service_credentials import client_secret
 
 CLIENT_SECRETS_ENV = "SERVICE_CLIENT_SECRETS"
 # Which internal APIs each calling service may use: the scopes written into its service
-# token. Only order_svc reserves and releases stock.
+# token. Only order_svc reserves and releases stock; every service with an admin signs
+# staff in against user_svc's staff directory (shop_common.staff).
 CLIENT_SCOPES: dict[str, frozenset[ServiceScope]] = {
-    "order_svc": frozenset({ServiceScope.RESERVATIONS}),
+    "order_svc": frozenset({ServiceScope.RESERVATIONS, ServiceScope.STAFF_DIRECTORY}),
+    "product_svc": frozenset({ServiceScope.STAFF_DIRECTORY}),
 }
 
 

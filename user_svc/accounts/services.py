@@ -24,6 +24,7 @@ from accounts.exceptions import (
     EmailTaken,
     InvalidClient,
     InvalidCredentials,
+    NotStaff,
     NotYourToken,
     TokenRejected,
     WrongOldPassword,
@@ -80,7 +81,9 @@ def update_profile(*, user: User, **changes: str) -> User:
     return user
 
 
-def log_in(*, request: HttpRequest, email: str, password: str) -> TokenPair:
+def check_password(*, request: HttpRequest, email: str, password: str) -> User:
+    """The active account with this email and password, counted against the failed-login
+    limits like every password check (`accounts.throttling`)."""
     attempt = begin_password_check(request, email)
     user = authenticate(request, email=email, password=password)
     if user is None:
@@ -88,9 +91,25 @@ def log_in(*, request: HttpRequest, email: str, password: str) -> TokenPair:
         raise InvalidCredentials
     password_check_succeeded(attempt)
     user_id_var.set(user.pk)
+    return user
+
+
+def log_in(*, request: HttpRequest, email: str, password: str) -> TokenPair:
+    user = check_password(request=request, email=email, password=password)
     update_last_login(None, user)
     with transaction.atomic():
         return issue_token_pair(user)
+
+
+def sign_in_staff(*, request: HttpRequest, email: str, password: str) -> User:
+    """Another service's admin signing a staff member in: the same password check and
+    failed-login limits as the API's login, so no admin is a way around them."""
+    user = check_password(request=request, email=email, password=password)
+    if not user.is_staff:
+        logger.info("admin sign-in refused: not staff")
+        raise NotStaff
+    update_last_login(None, user)
+    return user
 
 
 def issue_token_pair(user: User) -> TokenPair:

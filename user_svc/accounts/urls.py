@@ -11,4 +11,8 @@ urlpatterns = [
     path("api/v1/users/me/", views.MeView.as_view(), name="me"),
     path("api/v1/users/me/password/", views.PasswordChangeView.as_view(), name="password"),
     path("internal/v1/service-token/", views.ServiceTokenView.as_view(), name="service-token"),
+    path("internal/v1/staff/sign-in/", views.StaffSignInView.as_view(), name="staff-sign-in"),
+    path(
+        "internal/v1/staff/<int:user_id>/", views.StaffIdentityView.as_view(), name="staff-identity"
+    ),
 ]

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.selectors import get_active_user
+from accounts.selectors import get_active_user, get_staff_identity
 from accounts.serializers import (
     LoginSerializer,
     PasswordChangeSerializer,
@@ -28,10 +28,14 @@ from accounts.serializers import (
     RefreshSerializer,
     RegistrationSerializer,
     ServiceTokenRequestSerializer,
+    StaffIdentitySerializer,
     TokenPairSerializer,
 )
 from accounts.signing import jwks
+from shop_common.auth import ServiceAuthentication
 from shop_common.openapi import error_answer
+from shop_common.permissions import HasServiceScope
+from shop_common.scopes import ServiceScope
 
 # Signing in and changing the password count failed attempts per email (accounts.throttling).
 LOGIN_THROTTLED = error_answer(
@@ -222,3 +226,30 @@ class ServiceTokenView(PublicView):
         minted = services.issue_service_token(**serializer.validated_data)
         expires_in = int(settings.JWT_SERVICE_TOKEN_LIFETIME.total_seconds())
         return Response({"access": minted.token, "expires_in": expires_in})
+
+
+class StaffDirectoryView(APIView):
+    """For other services' admins (`shop_common.staff`), with their service token: they
+    check staff passwords and status here and keep no copy of either."""
+
+    authentication_classes = (ServiceAuthentication,)
+    permission_classes = (HasServiceScope,)
+    required_scope = ServiceScope.STAFF_DIRECTORY
+
+
+class StaffSignInView(StaffDirectoryView):
+    """The admin's login form, passed on: the caller names its browser's address in
+    X-Forwarded-For, so failed sign-ins count per email and address like the API's."""
+
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.sign_in_staff(request=request, **serializer.validated_data)
+        return Response(StaffIdentitySerializer(user).data)
+
+
+class StaffIdentityView(StaffDirectoryView):
+    """A signed-in staff member's account as it is now, for the admin's periodic re-check."""
+
+    def get(self, request: Request, user_id: int) -> Response:
+        return Response(StaffIdentitySerializer(get_staff_identity(user_id)).data)

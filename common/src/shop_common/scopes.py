@@ -12,3 +12,5 @@ class ServiceScope(StrEnum):
     """Each internal API's scope, as a token's `scope` claim names it."""
 
     RESERVATIONS = "inventory.reservations"
+    # user_svc's staff directory, which every service's admin signs staff in against.
+    STAFF_DIRECTORY = "accounts.staff-directory"

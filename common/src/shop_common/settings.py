@@ -210,6 +210,23 @@ def login_limit_settings() -> dict[str, str]:
     }
 
 
+def staff_sign_in_settings(base: dict[str, Any]) -> dict[str, Any]:
+    """What a service adds, beside the `shop_common.staff` app, for its admin to sign
+    staff in against user_svc: the backend, the re-check after Django's authentication
+    middleware, and how often a session is re-checked (seconds)."""
+    middleware = base["MIDDLEWARE"]
+    after_auth = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+    return {
+        "AUTHENTICATION_BACKENDS": ["shop_common.staff.backends.StaffBackend"],
+        "MIDDLEWARE": [
+            *middleware[:after_auth],
+            "shop_common.staff.middleware.StaffRecheckMiddleware",
+            *middleware[after_auth:],
+        ],
+        "STAFF_RECHECK_SECONDS": env.int("STAFF_RECHECK_SECONDS", default=30),
+    }
+
+
 def logging_settings(*, service: str) -> dict[str, Any]:
     return {
         "version": 1,
@@ -345,6 +362,10 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         "OPERATOR_NETWORKS": operator_networks(),
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024),
         "CSRF_FAILURE_VIEW": "shop_common.errors.csrf_failure",
+        # Browsers send cookies to a host whatever its port: locally every admin is on
+        # 127.0.0.1, and one shared `sessionid` would sign staff out of the others.
+        "SESSION_COOKIE_NAME": f"{service}_sessionid",
+        "CSRF_COOKIE_NAME": f"{service}_csrftoken",
         "REST_FRAMEWORK": {
             "EXCEPTION_HANDLER": "shop_common.errors.exception_handler",
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import include, path
 
 from testproject import views
@@ -15,4 +16,5 @@ urlpatterns = [
     path("api/taken-name/", views.taken_name),
     path("api/model-rule/", views.model_rule),
     path("plain/cheese/", views.plain_cheese),
+    path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from catalog.demo_catalog import CATEGORIES, PRODUCTS
@@ -17,6 +18,19 @@ def test_seed_loads_the_demo_catalog_once_and_keeps_later_changes():
     assert Product.objects.count() == len(PRODUCTS)
     assert Product.objects.get(sku=PRODUCTS[0][0]).stock == 1
     assert Category.objects.get(slug="laptops").parent.slug == "electronics"
+
+
+def test_seed_lets_the_demo_staff_edit_the_catalog_and_nothing_else(settings, client):
+    settings.DEBUG = True
+    call_command("seed")
+    call_command("seed")
+
+    staff = User.objects.get(username="staff@example.com")
+    assert [group.name for group in staff.groups.all()] == ["Catalog editors"]
+    client.force_login(staff)
+    assert client.get("/admin/catalog/product/").status_code == 200
+    assert client.get("/admin/inventory/reservation/").status_code == 200
+    assert client.get("/admin/auth/group/").status_code == 403
 
 
 def test_generate_products_adds_n_more_on_every_run(

@@ -30,6 +30,19 @@ def test_seed_creates_a_demo_customer_and_a_demo_staff_member_and_prints_them(se
     assert "local use only" in output
 
 
+def test_the_demo_staff_member_manages_accounts_through_a_group_not_as_superuser(settings, client):
+    settings.DEBUG = True
+    seed()
+    seed()
+
+    staff = User.objects.get(email="staff@example.com")
+    assert not staff.is_superuser
+    assert [group.name for group in staff.groups.all()] == ["Account managers"]
+    client.force_login(staff)
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get("/admin/auth/group/").status_code == 403
+
+
 def test_seeding_twice_creates_nothing_new_and_restores_the_passwords(settings):
     settings.DEBUG = True
     seed()

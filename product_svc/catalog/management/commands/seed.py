@@ -1,4 +1,5 @@
-"""`manage.py seed`: load the demo catalog; run it again and nothing changes."""
+"""`manage.py seed`: load the demo catalog and let the demo staff account edit it; run it
+again and nothing changes."""
 
 from typing import Any
 
@@ -8,6 +9,9 @@ from django.utils.text import slugify
 
 from catalog.demo_catalog import CATEGORIES, PRODUCTS, product_fields
 from catalog.models import Category, Product
+from shop_common.staff.groups import ensure_group, grant_demo_staff
+
+CATALOG_EDITORS = "Catalog editors"
 
 
 class Command(BaseCommand):
@@ -34,6 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"demo catalog: {created} product(s) added, {len(PRODUCTS) - created} already there"
         )
+        editors = ensure_group(CATALOG_EDITORS, app_labels=["catalog", "inventory"])
+        self.stdout.write(grant_demo_staff(editors))
 
     def load_categories(self) -> dict[str, Category]:
         categories: dict[str, Category] = {}

@@ -1,6 +1,9 @@
 """Demo accounts for trying the shop locally: one customer, one staff member.
 
-Idempotent: a second run finds the accounts and resets their passwords to the printed ones.
+The staff member is no superuser: in every admin (this one and, through
+`shop_common.staff`, the other services') they may do what a group grants them; here
+that is managing accounts. Idempotent: a second run finds the accounts and resets their
+passwords to the printed ones.
 """
 
 from typing import Any
@@ -10,6 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import User
+from shop_common.staff.groups import ensure_group
+
+ACCOUNT_MANAGERS = "Account managers"
 
 DEMO_ACCOUNTS = (
     {"email": "customer@example.com", "password": "demo-customer-pw-2026", "is_staff": False},
@@ -38,8 +44,11 @@ class Command(BaseCommand):
         created = user is None
         if created:
             user = User(email=email, first_name="Demo", last_name=email.split("@")[0].title())
-        user.is_staff = user.is_superuser = is_staff
+        user.is_staff = is_staff
+        user.is_superuser = False
         user.is_active = True
         user.set_password(password)
         user.save()
+        if is_staff:
+            user.groups.add(ensure_group(ACCOUNT_MANAGERS, app_labels=["accounts"]))
         return created
