@@ -217,3 +217,9 @@ def test_a_session_whose_local_row_lost_its_link_is_signed_out(signed_in):
     StaffAccount.objects.all().delete()
 
     assert signed_in.get("/admin/").status_code == 302
+
+
+def test_an_answer_to_a_request_without_a_session_stays_cacheable(client):
+    response = client.get("/plain/")
+
+    assert "Cookie" not in response.get("Vary", "")

@@ -1,10 +1,38 @@
 """The Django admin for users: find them by email, filter by staff and active."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 
+from accounts.exceptions import InvalidCredentials, TooManyLoginFailures
 from accounts.models import User
+from accounts.services import check_password
+
+
+class CountedLoginForm(AdminAuthenticationForm):
+    """user_svc's admin checks passwords itself, through the same `check_password` and
+    failed-login limits as the API's login and the other services' admins."""
+
+    def clean(self) -> dict[str, Any]:
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if email is not None and password:
+            try:
+                self.user_cache = check_password(
+                    request=self.request, email=email, password=password
+                )
+            except InvalidCredentials:
+                raise self.get_invalid_login_error() from None
+            except TooManyLoginFailures as exc:
+                raise ValidationError(exc.detail, code="throttled") from None
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+admin.site.login_form = CountedLoginForm
 
 
 class UserCreationForm(BaseUserCreationForm):

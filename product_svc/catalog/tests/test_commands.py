@@ -1,9 +1,9 @@
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from catalog.demo_catalog import CATEGORIES, PRODUCTS
 from catalog.models import Category, Product
+from shop_testing.admin import admin_statuses, demo_staff_seeded_twice
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +20,14 @@ def test_seed_loads_the_demo_catalog_once_and_keeps_later_changes():
     assert Category.objects.get(slug="laptops").parent.slug == "electronics"
 
 
-def test_seed_lets_the_demo_staff_edit_the_catalog_and_nothing_else(settings, client):
+def test_seed_lets_the_demo_staff_edit_the_catalog_and_nothing_else(settings):
     settings.DEBUG = True
-    call_command("seed")
-    call_command("seed")
 
-    staff = User.objects.get(username="staff@example.com")
+    staff = demo_staff_seeded_twice(username="staff@example.com")
+
     assert [group.name for group in staff.groups.all()] == ["Catalog editors"]
-    client.force_login(staff)
-    assert client.get("/admin/catalog/product/").status_code == 200
-    assert client.get("/admin/inventory/reservation/").status_code == 200
-    assert client.get("/admin/auth/group/").status_code == 403
+    pages = ["/admin/catalog/product/", "/admin/inventory/reservation/", "/admin/auth/group/"]
+    assert admin_statuses(staff, pages) == dict(zip(pages, [200, 200, 403], strict=True))
 
 
 def test_generate_products_adds_n_more_on_every_run(

@@ -16,6 +16,26 @@ def admin_client(client):
     return client
 
 
+def test_failed_admin_sign_ins_count_against_the_api_login_limit(client, settings):
+    settings.RATE_LIMIT_LOGIN = "3/h"
+    UserFactory(email="boss@example.com", is_staff=True, is_superuser=True)
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "boss@example.com", "password": "wrong"})
+
+    admin_sign_in = client.post(
+        "/admin/login/", {"username": "boss@example.com", "password": PASSWORD}
+    )
+    api_login = client.post(
+        "/api/v1/auth/token/",
+        {"email": "boss@example.com", "password": PASSWORD},
+        content_type="application/json",
+    )
+
+    assert admin_sign_in.status_code == 200
+    assert "Too many failed attempts" in admin_sign_in.content.decode()
+    assert api_login.status_code == 429
+
+
 def test_staff_sign_in_to_the_admin_with_their_email_in_any_case(client):
     UserFactory(email="boss@example.com", is_staff=True, is_superuser=True)
 

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.management.commands.seed import DEMO_ACCOUNTS
 from accounts.models import User
+from shop_testing.admin import admin_statuses, demo_staff_seeded_twice
 
 pytestmark = pytest.mark.django_db
 
@@ -30,17 +31,17 @@ def test_seed_creates_a_demo_customer_and_a_demo_staff_member_and_prints_them(se
     assert "local use only" in output
 
 
-def test_the_demo_staff_member_manages_accounts_through_a_group_not_as_superuser(settings, client):
+def test_the_demo_staff_member_manages_accounts_through_a_group_not_as_superuser(settings):
     settings.DEBUG = True
-    seed()
-    seed()
 
-    staff = User.objects.get(email="staff@example.com")
+    staff = demo_staff_seeded_twice(email="staff@example.com")
+
     assert not staff.is_superuser
-    assert [group.name for group in staff.groups.all()] == ["Account managers"]
-    client.force_login(staff)
-    assert client.get("/admin/accounts/user/").status_code == 200
-    assert client.get("/admin/auth/group/").status_code == 403
+    assert staff.groups.get().name == "Account managers"
+    assert admin_statuses(staff, ["/admin/accounts/user/", "/admin/auth/group/"]) == {
+        "/admin/accounts/user/": 200,
+        "/admin/auth/group/": 403,
+    }
 
 
 def test_seeding_twice_creates_nothing_new_and_restores_the_passwords(settings):

@@ -4,6 +4,7 @@ with a service token, under the same failed-login limits as the API's login."""
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.tests.clients import bearer_client
 from accounts.tests.factories import PASSWORD, UserFactory
 from shop_common.scopes import ServiceScope
 from shop_testing.tokens import make_access_token, make_service_token
@@ -14,15 +15,9 @@ ADDRESS = "198.51.100.7"
 pytestmark = pytest.mark.django_db
 
 
-def client_of(service: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_service_token(service)}")
-    return client
-
-
 @pytest.fixture
 def product_svc() -> APIClient:
-    return client_of("product_svc")
+    return bearer_client(make_service_token("product_svc"))
 
 
 def sign_in(client, email, password=PASSWORD):
@@ -111,9 +106,7 @@ def test_the_admin_re_checks_an_account_as_it_is_now(product_svc):
 )
 def test_only_services_whose_token_grants_the_staff_directory_may_ask(token):
     UserFactory(email="clerk@example.com", is_staff=True)
-    client = APIClient()
-    if token:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client = bearer_client(token) if token else APIClient()
 
     answers = [sign_in(client, "clerk@example.com"), client.get("/internal/v1/staff/1/")]
 

@@ -35,7 +35,12 @@ class StaffRecheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.session.get(BACKEND_SESSION_KEY) == STAFF_BACKEND:
+        # Only a request with a session cookie is looked at: reading the session marks the
+        # answer `Vary: Cookie`, and the gateway would no longer cache the API's answers.
+        if (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+            and request.session.get(BACKEND_SESSION_KEY) == STAFF_BACKEND
+        ):
             self.recheck(request)
         return self.get_response(request)
 
