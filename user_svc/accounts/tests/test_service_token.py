@@ -34,7 +34,7 @@ def test_a_known_client_gets_a_short_lived_service_token(api, order_svc_secret):
 def test_the_token_grants_only_the_scopes_of_the_clients_table(api, order_svc_secret):
     claims = verify_service_token(ask(api, "order_svc", order_svc_secret).json()["access"])
 
-    assert claims["scope"] == "inventory.reservations"
+    assert set(claims["scope"].split()) == {"inventory.reservations", "accounts.staff-directory"}
 
 
 def test_a_service_token_is_never_an_access_token(api, order_svc_secret):

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def product_svc() -> APIClient:
-    return bearer_client(make_service_token("product_svc"))
+    return bearer_client(make_service_token("product_svc", ServiceScope.STAFF_DIRECTORY))
 
 
 def sign_in(client, email, password=PASSWORD):
