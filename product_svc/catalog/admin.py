@@ -13,12 +13,16 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from .models import Category, Product
-from .resources import ProductResource
+from .resources import CategoryResource, ProductResource
 from .services import catalog_changed, save_changed_fields
+
+CATALOG_FILE_FORMATS = (CSV, XLSX)
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ImportExportModelAdmin):
+    resource_classes = (CategoryResource,)
+    formats = CATALOG_FILE_FORMATS
     list_display = ("name", "slug", "parent")
     list_select_related = ("parent",)
     search_fields = ("name", "slug")
@@ -44,7 +48,7 @@ class InStockFilter(admin.SimpleListFilter):
 @admin.register(Product)
 class ProductAdmin(ImportExportModelAdmin):
     resource_classes = (ProductResource,)
-    formats = (CSV, XLSX)
+    formats = CATALOG_FILE_FORMATS
     list_display = ("sku", "name", "category", "price", "currency", "stock", "is_active")
     list_display_links = ("sku", "name")
     list_editable = ("stock",)

@@ -3,6 +3,7 @@ admin (django-import-export), matched by `sku` and checked as strictly as the AP
 
 from typing import Any
 
+from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
 from .models import PRODUCT_WRITABLE_FIELDS, Category, Product
@@ -22,7 +23,58 @@ class CategorySlugWidget(widgets.ForeignKeyWidget):
             raise ValueError(f"No category has the slug {value!r}.") from None
 
 
-class ProductResource(resources.ModelResource):
+def depth(category_id: int, parents: dict[int, int | None]) -> int:
+    """How many shelves a category sits below (a loop in old data ends the count)."""
+    seen: set[int] = set()
+    ancestor = parents.get(category_id)
+    while ancestor is not None and ancestor not in seen:
+        seen.add(ancestor)
+        ancestor = parents.get(ancestor)
+    return len(seen)
+
+
+class CatalogResource(resources.ModelResource):
+    """What every catalog import shares: one transaction, all rows or none, the model's
+    own validators per row, and one catalog-version bump after it commits."""
+
+    class Meta:
+        # All rows or none: the admin's confirm step imports in one transaction and
+        # rolls it back when any row is refused.
+        use_transactions = True
+        # The model's validators, as the API's serializers apply them.
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def import_data_inner(self, dataset: Any, dry_run: bool, *args: Any, **kwargs: Any) -> Any:
+        """Inside the import's transaction, so a dry run or a refused row drops the bump."""
+        with one_catalog_bump():
+            return super().import_data_inner(dataset, dry_run, *args, **kwargs)
+
+    def import_data(self, *args: Any, **kwargs: Any) -> Any:
+        """All rows or none, on the confirm step too: the admin asks for a rollback on a
+        refused row only in its dry run, and a confirm form can be posted without one."""
+        return super().import_data(*args, **{**kwargs, "rollback_on_validation_errors": True})
+
+
+class CategoryResource(CatalogResource):
+    parent = fields.Field(attribute="parent", column_name="parent", widget=CategorySlugWidget())
+
+    class Meta:
+        model = Category
+        fields = ("slug", "name", "parent")
+        export_order = fields
+        import_id_fields = ("slug",)
+
+    def filter_export(self, queryset: QuerySet[Category], **kwargs: Any) -> list[Category]:
+        """Parents before their children, so an export imports back as it is: an import
+        finds a row's parent only among the categories stored by then."""
+        parents = Category.objects.parent_ids()
+        categories = super().filter_export(queryset, **kwargs)
+        return sorted(categories, key=lambda category: (depth(category.pk, parents), category.name))
+
+
+class ProductResource(CatalogResource):
     # An empty cell is an empty description (XLSX reads it as None, which the column refuses).
     description = fields.Field(
         attribute="description", column_name="description", widget=widgets.CharWidget()
@@ -36,14 +88,6 @@ class ProductResource(resources.ModelResource):
         fields = PRODUCT_WRITABLE_FIELDS
         export_order = fields
         import_id_fields = ("sku",)
-        # All rows or none: the admin's confirm step imports in one transaction and
-        # rolls it back when any row is refused.
-        use_transactions = True
-        # The model's validators, as the API's serializer applies them: price digits and
-        # sign, stock bounds, currency and SKU formats.
-        clean_model_instances = True
-        skip_unchanged = True
-        report_skipped = True
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         """Lock the file's existing products in product-id order, the order reservations
@@ -58,13 +102,3 @@ class ProductResource(resources.ModelResource):
                 .order_by("id")
                 .values_list("id", flat=True)
             )
-
-    def import_data_inner(self, dataset: Any, dry_run: bool, *args: Any, **kwargs: Any) -> Any:
-        """Inside the import's transaction, so a dry run or a refused row drops the bump."""
-        with one_catalog_bump():
-            return super().import_data_inner(dataset, dry_run, *args, **kwargs)
-
-    def import_data(self, *args: Any, **kwargs: Any) -> Any:
-        """All rows or none, on the confirm step too: the admin asks for a rollback on a
-        refused row only in its dry run, and a confirm form can be posted without one."""
-        return super().import_data(*args, **{**kwargs, "rollback_on_validation_errors": True})

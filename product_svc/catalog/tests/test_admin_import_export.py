@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.test import Client
 from import_export.tmp_storages import CacheStorage
 
-from catalog.models import Product
+from catalog.models import Category, Product
 from catalog.resources import ProductResource
 from catalog.tests.factories import CategoryFactory, ProductFactory
 from catalog.tests.test_category_concurrency import wait_until_blocked
@@ -46,9 +46,11 @@ def xlsx_upload(rows: list[list[object]]) -> SimpleUploadedFile:
     return SimpleUploadedFile("catalog.xlsx", content.getvalue())
 
 
-def preview(browser: Client, upload: SimpleUploadedFile, file_format: str) -> TemplateResponse:
+def preview(
+    browser: Client, upload: SimpleUploadedFile, file_format: str, model: str = "product"
+) -> TemplateResponse:
     response = browser.post(
-        "/admin/catalog/product/import/", {"import_file": upload, "format": file_format}
+        f"/admin/catalog/{model}/import/", {"import_file": upload, "format": file_format}
     )
     assert response.status_code == 200
     assert "result" in response.context, response.context.get("form").errors
@@ -57,17 +59,17 @@ def preview(browser: Client, upload: SimpleUploadedFile, file_format: str) -> Te
 
 def confirm(browser: Client, previewed: TemplateResponse) -> None:
     response = browser.post(
-        "/admin/catalog/product/process_import/", previewed.context["confirm_form"].initial
+        previewed.request["PATH_INFO"].replace("/import/", "/process_import/"),
+        previewed.context["confirm_form"].initial,
     )
     assert response.status_code == 302
 
 
-def export(browser: Client, file_format: str) -> bytes:
-    form = browser.get("/admin/catalog/product/export/").context["form"]
+def export(browser: Client, file_format: str, model: str = "product") -> bytes:
+    url = f"/admin/catalog/{model}/export/"
+    form = browser.get(url).context["form"]
     chosen = {name: "on" for name, field in form.fields.items() if field.initial is True}
-    response = browser.post(
-        "/admin/catalog/product/export/", {**chosen, "format": file_format, "resource": "0"}
-    )
+    response = browser.post(url, {**chosen, "format": file_format, "resource": "0"})
     assert response.status_code == 200
     return response.content
 
@@ -226,3 +228,50 @@ def test_importing_takes_the_right_to_change_products(client, django_user_model)
 
     assert client.get("/admin/catalog/product/export/").status_code == 200
     assert client.get("/admin/catalog/product/import/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_categories_export_and_import_by_slug_under_their_parents(
+    admin_browser, catalog_bumps, django_capture_on_commit_callbacks
+):
+    kitchen = CategoryFactory(slug="kitchen", name="Kitchen")
+    CategoryFactory(slug="kettles", name="Kettles", parent=kitchen)
+    exported = tablib.Dataset().load(
+        export(admin_browser, CSV_FORMAT, "category").decode(), format="csv"
+    )
+    catalog_bumps.clear()
+    upload = csv_upload(
+        [["kettles", "Electric kettles", "kitchen"], ["teapots", "Teapots", "kitchen"]],
+        header=["slug", "name", "parent"],
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm(admin_browser, preview(admin_browser, upload, CSV_FORMAT, "category"))
+
+    assert exported.headers == ["slug", "name", "parent"]
+    # Parents first, though "Kettles" sorts before "Kitchen": the file imports back as it is.
+    assert list(exported) == [("kitchen", "Kitchen", ""), ("kettles", "Kettles", "kitchen")]
+    below_kitchen = Category.objects.filter(parent=kitchen).order_by("slug")
+    assert list(below_kitchen.values_list("slug", "name")) == [
+        ("kettles", "Electric kettles"),
+        ("teapots", "Teapots"),
+    ]
+    assert catalog_bumps == ["bump"]
+
+
+@pytest.mark.django_db
+def test_a_category_import_that_would_make_a_loop_changes_nothing(admin_browser):
+    kitchen = CategoryFactory(slug="kitchen", name="Kitchen")
+    CategoryFactory(slug="kettles", name="Kettles", parent=kitchen)
+    upload = csv_upload(
+        [["teapots", "Teapots", "kitchen"], ["kitchen", "Kitchen", "kettles"]],
+        header=["slug", "name", "parent"],
+    )
+
+    previewed = preview(admin_browser, upload, CSV_FORMAT, "category")
+
+    invalid = previewed.context["result"].invalid_rows
+    assert [(row.number, list(row.field_specific_errors)) for row in invalid] == [(2, ["parent"])]
+    assert "confirm_form" not in previewed.context
+    assert not Category.objects.filter(slug="teapots").exists()
+    assert Category.objects.get(slug="kitchen").parent is None
