@@ -152,3 +152,26 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+
+class ProductImage(models.Model):
+    """A picture of a product, shown in `position` order, with its list thumbnail.
+
+    The files live in the default storage (`STORAGES["default"]`), named by the service
+    that adds the image (`services.add_image`); deleting the row deletes them (`signals`).
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255)
+    alt = models.CharField("alt text", max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position", "id")
+        indexes = (
+            models.Index(fields=["product", "position", "id"], name="catalog_image_order_idx"),
+        )
+
+    def __str__(self) -> str:
+        return self.alt or self.image.name

@@ -1,19 +1,24 @@
 """Catalog writes: products and categories change here, and every change bumps the catalog
 version once it has committed, so the gateway never serves an answer older than a write."""
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
-from django.db.models import ProtectedError
+from django.db.models import Max, ProtectedError
 
 from shop_common.catalog import bump_catalog_version
 from shop_common.errors import InvalidFields
 
 from .exceptions import DeletedMeanwhile, StillInUse
-from .models import Category, Product
+from .images import check_image
+from .models import Category, Product, ProductImage
 
 CatalogItem = TypeVar("CatalogItem", Product, Category)
 _bumps_held: ContextVar[bool] = ContextVar("catalog_bumps_held", default=False)
@@ -67,6 +72,36 @@ def delete(instance: Product | Category) -> None:
         instance.delete()
     except ProtectedError as exc:
         raise StillInUse(exc) from exc
+
+
+def add_image(*, product: Product, image: UploadedFile, alt: str = "") -> ProductImage:
+    """Store a checked upload and its thumbnail under names of our own (the client's name
+    says nothing we trust), after the product's other images. Raises `ValidationError`."""
+    checked = check_image(image)
+    stem = f"products/{product.pk}/{uuid.uuid4().hex}"
+    image_name = default_storage.save(f"{stem}.{checked.extension}", image)
+    thumbnail_name = default_storage.save(f"{stem}-thumb.webp", ContentFile(checked.thumbnail))
+    try:
+        with transaction.atomic():
+            _lock_row(product)
+            last = product.images.aggregate(last=Max("position"))["last"]
+            return ProductImage.objects.create(
+                product=product,
+                image=image_name,
+                thumbnail=thumbnail_name,
+                alt=alt,
+                position=0 if last is None else last + 1,
+            )
+    except BaseException:
+        delete_files([image_name, thumbnail_name])
+        raise
+
+
+def delete_files(names: list[str]) -> None:
+    """Remove stored files; a file already gone is no error (delete is idempotent)."""
+    for name in names:
+        if name:
+            default_storage.delete(name)
 
 
 def save_changed_fields(instance: models.Model, fields: list[str]) -> None:

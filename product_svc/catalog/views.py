@@ -1,9 +1,16 @@
 """The public catalog API: anyone reads, staff write (`IsStaffOrReadOnly`)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from shop_common.openapi import error_answer
@@ -12,7 +19,12 @@ from shop_common.permissions import IsStaffOrReadOnly
 from . import selectors, services
 from .filters import ProductFilter
 from .models import Category, Product
-from .serializers import CategorySerializer, ProductSerializer
+from .serializers import (
+    CategorySerializer,
+    ProductImageSerializer,
+    ProductImageUploadSerializer,
+    ProductSerializer,
+)
 
 
 @extend_schema_view(
@@ -49,6 +61,37 @@ class ProductViewSet(CatalogViewSet):
         serializer.instance = services.update_product(
             product=serializer.instance, changes=serializer.validated_data
         )
+
+    @extend_schema(
+        request={"multipart/form-data": ProductImageUploadSerializer},
+        responses={201: ProductImageSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="images",
+        # The one view that reads a form: every other view stays JSON-only.
+        parser_classes=(MultiPartParser,),
+    )
+    def add_image(self, request: Request, pk: str) -> Response:
+        """Add an image after the product's others (staff)."""
+        product = self.get_object()
+        upload = ProductImageUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        try:
+            image = services.add_image(product=product, **upload.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError({"image": exc.messages}) from None
+        answer = ProductImageSerializer(image, context=self.get_serializer_context())
+        return Response(answer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[0-9]+)")
+    def delete_image(self, request: Request, pk: str, image_id: str) -> Response:
+        """Delete one of the product's images and its files (staff)."""
+        image = get_object_or_404(self.get_object().images, pk=image_id)
+        image.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CategoryViewSet(CatalogViewSet):

@@ -1,9 +1,10 @@
-"""Settings of product_svc: the shared base plus what is its own."""
+"""Settings of product_svc: the shared base plus what is its own (product images)."""
 
 from pathlib import Path
 
+from catalog.images import MAX_IMAGE_BYTES
 from shop_common.service_credentials import client_secret
-from shop_common.settings import service_settings, staff_sign_in_settings
+from shop_common.settings import env, service_settings, staff_sign_in_settings, var_dir
 
 base = service_settings(
     service="product_svc",
@@ -22,3 +23,16 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # The upload waits between preview and confirm in the service's shared cache (Redis, or a
 # folder every worker reads), not in one pod's /tmp: the confirm may reach another pod.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+
+# Product images go through Django's storage API: files under MEDIA_ROOT, served at
+# MEDIA_URL by product_svc itself in development only (`product_svc.urls`), decided here
+# since tests run with DEBUG switched off after the settings are read.
+SERVE_MEDIA = base["DEBUG"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(var_dir(base["BASE_DIR"]) / "media"))).resolve()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# An image upload's body: the image and the form around it (its boundaries and `alt`).
+LARGER_BODY_PATHS = [(r"/api/v1/products/[0-9]+/images/", MAX_IMAGE_BYTES + 64 * 1024)]

@@ -159,6 +159,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> Response:
     return error_response(403, f"CSRF verification failed: {reason}")
 
 
+def body_limit(path: str) -> int | None:
+    """The most bytes a request to `path` may send: `DATA_UPLOAD_MAX_MEMORY_SIZE`, unless
+    `LARGER_BODY_PATHS` (pairs of a path regex and a size) names the path, as for uploads."""
+    for pattern, limit in settings.LARGER_BODY_PATHS:
+        if re.fullmatch(pattern, path):
+            return limit
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
 class JSONErrorMiddleware:
     """Refuses oversized bodies with 413 and turns HTML error pages into JSON."""
 
@@ -169,7 +178,7 @@ class JSONErrorMiddleware:
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not length.isdigit():
             return error_response(400, "Content-Length must be a whole number.")
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = body_limit(request.path_info)
         if limit is not None and int(length) > limit:
             too_large = PayloadTooLarge(f"Request body is larger than {limit} bytes.")
             return domain_error_response(too_large)

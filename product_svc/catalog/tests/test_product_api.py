@@ -18,6 +18,7 @@ FIELDS = {
     "category",
     "stock",
     "is_active",
+    "images",
     "created_at",
     "updated_at",
 }
