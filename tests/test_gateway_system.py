@@ -3,6 +3,8 @@ invalidation through the API and the product admin, limits across two gateway wo
 a service down, Redis down, oversized bodies."""
 
 import http.client
+import io
+import os
 import re
 import time
 import uuid
@@ -11,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from PIL import Image
 
 from shop_testing.ports import free_port
 
@@ -130,6 +133,41 @@ def test_a_price_change_through_the_api_is_seen_at_once(system, staff, product):
     assert after.headers["X-Cache"] == "MISS"
     assert after.json()["price"] == "17.50"
     assert requests.get(url, timeout=10).headers["X-Cache"] == "HIT"
+
+
+def test_an_image_uploaded_through_the_gateway_is_served_at_its_url(system, staff, product):
+    noise = Image.frombytes("RGB", (900, 900), os.urandom(900 * 900 * 3))
+    output = io.BytesIO()
+    noise.save(output, format="PNG")
+    content = output.getvalue()
+    assert len(content) > 1024 * 1024  # over every other path's body limit
+    url = gateway(system, f"/api/v1/products/{product['id']}/")
+    requests.get(url, timeout=10)
+
+    uploaded = requests.post(
+        f"{url}images/",
+        files={"image": ("photo.jpg", content, "image/jpeg")},
+        data={"alt": "Noise"},
+        headers=staff,
+        timeout=30,
+    )
+
+    assert uploaded.status_code == 201, uploaded.text
+    image = uploaded.json()
+    assert image["url"].startswith(f"{system.url('gateway_svc')}/media/")
+    assert image["url"].endswith(".png")
+    served = requests.get(image["url"], timeout=10)
+    assert served.status_code == 200
+    assert served.content == content
+    with Image.open(io.BytesIO(requests.get(image["thumbnail_url"], timeout=10).content)) as small:
+        assert small.size == (400, 400)
+    assert requests.get(url, timeout=10).json()["images"] == [image]
+
+    deleted = requests.delete(f"{url}images/{image['id']}/", headers=staff, timeout=10)
+
+    assert deleted.status_code == 204
+    assert requests.get(image["url"], timeout=10).status_code == 404
+    assert requests.get(url, timeout=10).json()["images"] == []
 
 
 def admin_session(system) -> requests.Session:

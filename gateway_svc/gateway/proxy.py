@@ -29,7 +29,7 @@ from shop_common.client import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from shop_common.errors import PayloadTooLarge
+from shop_common.errors import PayloadTooLarge, body_limit
 from shop_common.request_id import HEADER as REQUEST_ID_HEADER
 
 HOP_BY_HOP = frozenset(
@@ -54,16 +54,18 @@ def named_in(connection: str | None) -> set[str]:
 
 
 def read_body(request: HttpRequest) -> bytes:
-    """The request body, at most `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes (413 beyond).
+    """The request body, at most its path's limit (`body_limit`: 413 beyond).
 
-    A declared length was checked by `JSONErrorMiddleware`; a chunked body has none, and
-    Django would read nothing of it, so it is read here up to the limit.
+    A declared length was checked by `JSONErrorMiddleware`; read from the stream, since
+    Django's `request.body` would refuse a larger body the path is allowed (an image
+    upload). A chunked body has no length, and Django would read nothing of it, so it is
+    read here up to the limit.
     """
     if request.META.get("CONTENT_LENGTH"):
-        return request.body
+        return request.read()
     if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
         return b""
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = body_limit(request.path_info)
     body = request.META["wsgi.input"].read(limit + 1)
     if len(body) > limit:
         raise PayloadTooLarge(f"Request body is larger than {limit} bytes.")

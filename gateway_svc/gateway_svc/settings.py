@@ -64,6 +64,8 @@ GATEWAY_ROUTES = [
         }
         for prefix in ("/api/v1/products/", "/api/v1/categories/")
     ),
+    # Product images, which product_svc serves itself in development (DEBUG=1).
+    {"prefix": "/media/", "service": "product_svc", "methods": READ},
     # Each service's OpenAPI schema (shop_common.urls), read-only and public.
     *(
         {"prefix": f"/api/v1/{service}/schema/", "service": service, "methods": READ}
@@ -78,6 +80,9 @@ GATEWAY_ROUTES = [
         "read_timeout": 10.0,
     },
 ]
+# Paths allowed a body over MAX_REQUEST_BODY_BYTES (`shop_common.errors.body_limit`), as
+# product_svc allows them: an image upload, 5 MiB and the form around it.
+LARGER_BODY_PATHS = [(r"/api/v1/products/[0-9]+/images/", 5 * 1024 * 1024 + 64 * 1024)]
 # What a route gets for each field it does not name.
 GATEWAY_ROUTE_DEFAULTS = {
     "auth": "none",

@@ -20,6 +20,9 @@ ROUTED = [
     ("PUT", "/api/v1/products/3/", "product_svc"),
     ("PATCH", "/api/v1/products/3/", "product_svc"),
     ("DELETE", "/api/v1/products/3/", "product_svc"),
+    ("POST", "/api/v1/products/3/images/", "product_svc"),
+    ("DELETE", "/api/v1/products/3/images/4/", "product_svc"),
+    ("GET", "/media/products/3/a1b2.jpg", "product_svc"),
     ("GET", "/api/v1/categories/", "product_svc"),
     ("POST", "/api/v1/categories/", "product_svc"),
     ("GET", "/api/v1/orders/", "order_svc"),
@@ -184,6 +187,30 @@ def test_a_body_over_the_limit_is_refused_with_413_before_any_service(client, pr
     assert response.status_code == 413
     assert "detail" in response.json()
     assert not products.received
+
+
+def test_an_image_upload_alone_may_send_a_body_of_5_mb(client, products):
+    image_sized = b"x" * (5 * 1024 * 1024)
+    form = "multipart/form-data; boundary=b"
+
+    upload = client.post(
+        "/api/v1/products/3/images/", image_sized, content_type=form, headers=bearer(is_staff=True)
+    )
+    elsewhere = client.post(
+        "/api/v1/products/3/", image_sized, content_type=form, headers=bearer(is_staff=True)
+    )
+    beyond = client.post(
+        "/api/v1/products/3/images/",
+        image_sized + b"x" * (64 * 1024 + 1),
+        content_type=form,
+        headers=bearer(is_staff=True),
+    )
+
+    assert upload.status_code == 200
+    assert products.received[0].body == image_sized
+    assert elsewhere.status_code == 413
+    assert beyond.status_code == 413
+    assert len(products.received) == 1
 
 
 def test_head_passes_the_length_without_a_body(client, products):
