@@ -1,20 +1,24 @@
 """The admin catalog staff work in: find products fast, fix stock in the list, switch
-products on and off in bulk, import and export the catalog as CSV or XLSX. Every change
-bumps the catalog version, bulk ones included."""
+products on and off in bulk, import and export the catalog as CSV or XLSX, add product
+images with previews. Every change bumps the catalog version, bulk ones included."""
 
 from typing import ClassVar
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.db.models.functions import Now
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
-from .models import Category, Product
+from .images import CheckedImage, check_image
+from .models import Category, Product, ProductImage
 from .resources import CategoryResource, ProductResource
-from .services import catalog_changed, save_changed_fields
+from .services import catalog_changed, save_changed_fields, store_image_files
 
 CATALOG_FILE_FORMATS = (CSV, XLSX)
 
@@ -45,6 +49,56 @@ class InStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProductImageForm(ModelForm):
+    """An image added in the admin is checked and stored as the API does it (by content,
+    under a name of our own, with its thumbnail); a stored image's file stays as it is."""
+
+    class Meta:
+        model = ProductImage
+        fields = ("image", "alt", "position")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.checked: CheckedImage | None = None
+        if self.instance.pk:
+            self.fields["image"].disabled = True
+
+    def clean_image(self) -> object:
+        image = self.cleaned_data["image"]
+        if isinstance(image, UploadedFile):
+            try:
+                self.checked = check_image(image)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from None
+        return image
+
+    def save(self, commit: bool = True) -> ProductImage:
+        if self.checked is not None:
+            image = self.instance
+            image.image, image.thumbnail = store_image_files(
+                product=image.product, image=self.cleaned_data["image"], checked=self.checked
+            )
+        return super().save(commit)
+
+
+class ProductImageInline(admin.TabularInline):
+    """The product's images with their thumbnails, in order; new ones added below."""
+
+    model = ProductImage
+    form = ProductImageForm
+    fields = ("preview", "image", "alt", "position")
+    readonly_fields = ("preview",)
+    extra = 1
+
+    @admin.display(description="preview")
+    def preview(self, image: ProductImage) -> str:
+        if not image.pk:
+            return "-"
+        return format_html(
+            '<img src="{}" alt="{}" style="max-height: 80px">', image.thumbnail.url, image.alt
+        )
+
+
 @admin.register(Product)
 class ProductAdmin(ImportExportModelAdmin):
     resource_classes = (ProductResource,)
@@ -60,6 +114,7 @@ class ProductAdmin(ImportExportModelAdmin):
     autocomplete_fields = ("category",)
     readonly_fields = ("created_at", "updated_at")
     actions = ("activate", "deactivate")
+    inlines = (ProductImageInline,)
 
     def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
         """Write only what the form changed, so a form opened a while ago doesn't put back

@@ -17,7 +17,7 @@ from shop_common.catalog import bump_catalog_version
 from shop_common.errors import InvalidFields
 
 from .exceptions import DeletedMeanwhile, StillInUse
-from .images import check_image
+from .images import CheckedImage, check_image
 from .models import Category, Product, ProductImage
 
 CatalogItem = TypeVar("CatalogItem", Product, Category)
@@ -77,10 +77,9 @@ def delete(instance: Product | Category) -> None:
 def add_image(*, product: Product, image: UploadedFile, alt: str = "") -> ProductImage:
     """Store a checked upload and its thumbnail under names of our own (the client's name
     says nothing we trust), after the product's other images. Raises `ValidationError`."""
-    checked = check_image(image)
-    stem = f"products/{product.pk}/{uuid.uuid4().hex}"
-    image_name = default_storage.save(f"{stem}.{checked.extension}", image)
-    thumbnail_name = default_storage.save(f"{stem}-thumb.webp", ContentFile(checked.thumbnail))
+    image_name, thumbnail_name = store_image_files(
+        product=product, image=image, checked=check_image(image)
+    )
     try:
         with transaction.atomic():
             _lock_row(product)
@@ -95,6 +94,16 @@ def add_image(*, product: Product, image: UploadedFile, alt: str = "") -> Produc
     except BaseException:
         delete_files([image_name, thumbnail_name])
         raise
+
+
+def store_image_files(
+    *, product: Product, image: UploadedFile, checked: CheckedImage
+) -> tuple[str, str]:
+    """The stored names of a checked image and its thumbnail, for the API and the admin."""
+    stem = f"products/{product.pk}/{uuid.uuid4().hex}"
+    image_name = default_storage.save(f"{stem}.{checked.extension}", image)
+    thumbnail_name = default_storage.save(f"{stem}-thumb.webp", ContentFile(checked.thumbnail))
+    return image_name, thumbnail_name
 
 
 def delete_files(names: list[str]) -> None:

@@ -1,6 +1,9 @@
+import io
 import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from catalog.models import Category, Product
 from catalog.tests.factories import CategoryFactory, ProductFactory
@@ -96,3 +99,50 @@ def test_reservations_are_visible_and_read_only(admin_browser):
         admin_browser.post(f"/admin/inventory/reservation/{reservation.pk}/delete/").status_code
         == 403
     )
+
+
+def product_form_with_image(product: Product, image_file) -> dict:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "slug": product.slug,
+        "description": product.description,
+        "price": str(product.price),
+        "currency": product.currency,
+        "stock": str(product.stock),
+        "is_active": "on",
+        "images-TOTAL_FORMS": "1",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "1000",
+        "images-0-image": image_file,
+        "images-0-alt": "From the admin",
+        "images-0-position": "0",
+        "_save": "Save",
+    }
+
+
+def test_an_image_added_in_the_admin_is_checked_stored_and_previewed(
+    admin_browser, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    product = ProductFactory()
+    change = f"/admin/catalog/product/{product.pk}/change/"
+    photo = io.BytesIO()
+    Image.new("RGB", (600, 300), "navy").save(photo, format="JPEG")
+
+    refused = admin_browser.post(
+        change, product_form_with_image(product, SimpleUploadedFile("a.jpg", b"not an image"))
+    )
+    added = admin_browser.post(
+        change, product_form_with_image(product, SimpleUploadedFile("a.gif", photo.getvalue()))
+    )
+
+    assert refused.status_code == 200
+    assert "Upload a JPEG, PNG or WebP image." in refused.content.decode()
+    assert added.status_code == 302
+    [image] = product.images.all()
+    assert image.image.name.endswith(".jpg")
+    assert (tmp_path / image.thumbnail.name).is_file()
+    page = admin_browser.get(change).content.decode()
+    assert f'src="{image.thumbnail.url}" alt="From the admin"' in page
