@@ -2,11 +2,10 @@
 through its real login page, in a real browser, with their user_svc email and password;
 each service's groups decide what they see there."""
 
-import uuid
-
 import pytest
 
-PASSWORD = "staff-test-pw-2026"
+from shop_testing.shop import PASSWORD, new_superuser
+
 DEMO_STAFF = ("staff@example.com", "demo-staff-pw-2026")
 
 
@@ -21,17 +20,7 @@ def demo_staff(system):
 
 @pytest.fixture
 def staff_email(system):
-    email = f"staff-{uuid.uuid4().hex[:8]}@example.com"
-    created = system.manage(
-        "user_svc",
-        "createsuperuser",
-        "--noinput",
-        "--email",
-        email,
-        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
-    )
-    assert created.returncode == 0, created.stderr
-    return email
+    return new_superuser(system)
 
 
 def sign_in(page, service_url, email, password=PASSWORD):

@@ -72,17 +72,7 @@ class Shop:
         return answer.json()["access"]
 
     def _staff_token(self) -> str:
-        email = f"staff-{uuid.uuid4().hex[:8]}@example.com"
-        created = self.system.manage(
-            "user_svc",
-            "createsuperuser",
-            "--noinput",
-            "--email",
-            email,
-            DJANGO_SUPERUSER_PASSWORD=PASSWORD,
-        )
-        assert created.returncode == 0, created.stderr
-        return self._token(email)
+        return self._token(new_superuser(self.system))
 
     def product(self, *, price: str, stock: int) -> int:
         sku = uuid.uuid4().hex[:10]
@@ -114,6 +104,21 @@ class Shop:
         result = self.system.manage("order_svc", "reconcile_orders", "--older-than", "0")
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+
+def new_superuser(system: System) -> str:
+    """A new user_svc superuser signing in with `PASSWORD`, made the way operators do."""
+    email = f"staff-{uuid.uuid4().hex[:8]}@example.com"
+    created = system.manage(
+        "user_svc",
+        "createsuperuser",
+        "--noinput",
+        "--email",
+        email,
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+    )
+    assert created.returncode == 0, created.stderr
+    return email
 
 
 class StockProxy:
