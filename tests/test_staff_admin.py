@@ -27,7 +27,9 @@ def sign_in(page, service_url, email, password=PASSWORD):
     page.goto(f"{service_url}/admin/login/?next=/admin/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", password)
-    page.click("input[type=submit]")
+    # Wait for the answer page to load: reading it earlier sees a half-parsed document.
+    with page.expect_navigation():
+        page.click("input[type=submit]")
 
 
 def links(page):
