@@ -66,19 +66,3 @@ class StockUnavailable(OrderError, status=503):
         "The order was not placed; try again shortly."
     )
     retry_after = 2
-
-
-class IdempotencyKeyReused(OrderError, status=422):
-    default_detail = "This Idempotency-Key was already used with a different request body."
-
-
-class IdempotencyKeyInProgress(OrderError, status=409):
-    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
-    retry_after = 1
-
-
-class InvalidIdempotencyKey(OrderError):
-    default_detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
-
-    def __init__(self) -> None:
-        super().__init__(extra={"errors": {"Idempotency-Key": [self.default_detail]}})

@@ -8,13 +8,13 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from orders.states import PLACED, RELEASING, OrderStatus
+from shop_common import idempotency
 
 # An order that left `pending` without prices is impossible: these are the ones with none.
 UNPRICED = [OrderStatus.PENDING, OrderStatus.REJECTED, OrderStatus.FAILED]
@@ -121,40 +121,11 @@ class OrderStatusEvent(models.Model):
         return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
-class IdempotencyState(models.TextChoices):
-    PROCESSING = "processing"
-    DONE = "done"
+class IdempotencyRecord(idempotency.IdempotencyRecord):
+    """A key of placing an order; `order` links the order it placed (reconciliation
+    answers the key of an order it confirms)."""
 
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a user's `Idempotency-Key`, replayed to every repeat for 24 h.
-
-    The unique (user_id, key) constraint is what lets only one of two concurrent twins in.
-    """
-
-    user_id = models.BigIntegerField()
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    state = models.CharField(
-        max_length=16, choices=IdempotencyState.choices, default=IdempotencyState.PROCESSING
-    )
     order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
-    # The headers of the answer a replay must repeat (`idempotency.REPLAYED_HEADERS`).
-    response_headers = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
-        constraints = (
-            models.UniqueConstraint(fields=["user_id", "key"], name="idempotency_key_per_user"),
-            models.CheckConstraint(
-                condition=Q(state=IdempotencyState.PROCESSING)
-                | Q(response_status__isnull=False, response_body__isnull=False),
-                name="idempotency_done_has_response",
-            ),
-        )
-
-    def __str__(self) -> str:
-        return f"key {self.key!r} of user {self.user_id}"
+        constraints = idempotency.IdempotencyRecord.constraints("idempotency")

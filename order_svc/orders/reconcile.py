@@ -17,6 +17,7 @@ from orders.exceptions import StockUnavailable, Unconfirmable
 from orders.models import IdempotencyRecord, Order
 from orders.serializers import OrderSerializer
 from orders.states import OrderStatus
+from shop_common.idempotency import StoredAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def reconcile(*, older_than: timedelta) -> Counter[str]:
             logger.exception("order not settled", extra={"order": str(order.id)})
             Order.objects.filter(pk=order.pk).update(updated_at=timezone.now())
             outcomes["errors"] += 1
-    outcomes["keys_purged"] = idempotency.purge(stale_before=before)
+    outcomes["keys_purged"] = idempotency.keys.purge(stale_before=before)
     outcomes = +outcomes  # only what happened: an idle round logs nothing
     if outcomes:
         logger.info("orders reconciled", extra=dict(outcomes))
@@ -70,7 +71,5 @@ def settle(order: Order) -> str:
 def _answer_key(order: Order) -> None:
     """Store the answer the lost request would have given, for a retry with its key."""
     for record in IdempotencyRecord.objects.filter(order=order):
-        answer = idempotency.StoredAnswer(
-            201, OrderSerializer(order).data, {"Location": order.location}
-        )
-        idempotency.finish(record, answer)
+        answer = StoredAnswer(201, OrderSerializer(order).data, {"Location": order.location})
+        idempotency.keys.finish(record, answer)

@@ -66,6 +66,15 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class InternalOrderSerializer(serializers.ModelSerializer):
+    """What other services may know of an order: whose it is, where it stands, its total."""
+
+    class Meta:
+        model = Order
+        fields = ("id", "user_id", "status", "total", "currency")
+        read_only_fields = fields
+
+
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

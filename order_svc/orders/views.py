@@ -6,37 +6,33 @@ Domain errors (`orders.exceptions`) become HTTP answers in the shared exception 
 import uuid
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from orders import idempotency, selectors, services
 from orders.exceptions import OrderError
-from orders.models import IdempotencyRecord
+from orders.models import IdempotencyRecord, Order
 from orders.serializers import (
+    InternalOrderSerializer,
     OrderFilterSerializer,
     OrderSerializer,
     PlaceOrderSerializer,
     StatusChangeSerializer,
 )
 from orders.states import Actor
-from shop_common.client import IDEMPOTENCY_HEADER
+from shop_common.auth import InternalAuthentication
+from shop_common.idempotency import KEY_PARAMETER
 from shop_common.openapi import error_answer
-from shop_common.permissions import IsStaff
+from shop_common.permissions import HasServiceScope, IsStaff
+from shop_common.scopes import ServiceScope
 
 ORDER = OpenApiResponse(OrderSerializer, description="The order, with its lines and history.")
-IDEMPOTENCY_KEY = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Makes a retried POST safe: the same key and body answer the first result "
-    "(with `Idempotent-Replayed: true`); another body under the key is a 422.",
-    pattern=idempotency.KEY_FORMAT.pattern.join("^$"),
-)
 STOCK_UNAVAILABLE = error_answer(
     "The product service could not be reached: nothing was sold; try again after Retry-After."
 )
@@ -73,7 +69,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         summary="Place an order",
         description="Prices come from the catalog, never from the client.",
         request=PlaceOrderSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[KEY_PARAMETER],
         responses={
             201: OpenApiResponse(OrderSerializer, description="The order, confirmed."),
             400: error_answer(
@@ -90,35 +86,13 @@ class OrderViewSet(viewsets.GenericViewSet):
         },
     )
     def create(self, request: Request) -> Response:
-        key = idempotency.clean_key(request.headers.get(IDEMPOTENCY_HEADER))
-        if key is None:
-            return self._place(request)
-        # The key is looked up before the body is validated: once a key has an answer,
-        # any other body under it, even an invalid one, is a 422.
-        claim = idempotency.begin(
-            user_id=request.user.id, key=key, request_hash=idempotency.fingerprint(request.data)
-        )
-        if isinstance(claim, idempotency.StoredAnswer):
-            return Response(
-                claim.body,
-                status=claim.status,
-                headers={**claim.headers, "Idempotent-Replayed": "true"},
-            )
-        try:
-            response = self._place(request, claim)
-        except OrderError as exc:
-            # A refusal is this key's answer too: a repeat gets it again, nothing is retried.
-            response = self.handle_exception(exc)
-        except BaseException:
-            # Invalid input or an unexpected error: nothing was decided, the key is free.
-            idempotency.abandon(claim)
-            raise
-        idempotency.finish(claim, idempotency.StoredAnswer.of(response))
-        return response
+        # A refusal is the key's answer too: a repeat gets it again, nothing is retried.
+        return idempotency.keys.answer_once(self, request, self._place, final=(OrderError,))
 
-    def _place(self, request: Request, claim: IdempotencyRecord | None = None) -> Response:
-        order = validated(PlaceOrderSerializer, request.data)
-        placed = services.place_order(user_id=request.user.id, idempotency_record=claim, **order)
+    def _place(self, claim: IdempotencyRecord | None) -> Response:
+        order = validated(PlaceOrderSerializer, self.request.data)
+        user_id = self.request.user.id
+        placed = services.place_order(user_id=user_id, idempotency_record=claim, **order)
         return Response(
             OrderSerializer(placed).data,
             status=status.HTTP_201_CREATED,
@@ -153,3 +127,17 @@ class OrderViewSet(viewsets.GenericViewSet):
         move = validated(StatusChangeSerializer, request.data)
         order = services.change_status(order_id=order.id, actor_id=request.user.id, **move)
         return Response(OrderSerializer(order).data)
+
+
+class InternalOrderView(APIView):
+    """`/internal/v1/orders/<id>/`: what another service needs of an order (payment_svc
+    charges its total to its owner). Service tokens with the orders scope only; the
+    gateway never routes `/internal/`."""
+
+    authentication_classes = (InternalAuthentication,)
+    permission_classes = (HasServiceScope,)
+    required_scope = ServiceScope.ORDERS_READ
+
+    def get(self, request: Request, order_id: uuid.UUID) -> Response:
+        order = get_object_or_404(Order, pk=order_id)
+        return Response(InternalOrderSerializer(order).data)

@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shop_common.auth import InternalAuthentication
 from shop_common.permissions import HasServiceScope
 from shop_common.scopes import ServiceScope
 
 from . import services
-from .authentication import InternalAuthentication
 from .models import Reservation
 from .serializers import ReservationSerializer, ReserveSerializer
 

@@ -194,3 +194,21 @@ class ServiceAuthentication(BearerAuthentication):
         if claims is None:
             return None
         return ServicePrincipal(claims["sub"], frozenset(claims.get("scope", "").split())), claims
+
+
+class InternalAuthentication(BaseAuthentication):
+    """For `/internal/` views guarded by `HasServiceScope`. Only a service token gets in,
+    but a valid customer token is still recognised, so that caller gets 403 ("not for
+    you"), not 401 ("sign in"), which would suggest that signing in could help."""
+
+    def authenticate(self, request: Request) -> tuple[object, dict[str, Any]] | None:
+        try:
+            return ServiceAuthentication().authenticate(request)
+        except AuthenticationFailed as not_a_service:
+            try:
+                return JWTAuthentication().authenticate(request)
+            except AuthenticationFailed:
+                raise not_a_service from None
+
+    def authenticate_header(self, request: Request) -> str:
+        return ServiceAuthentication().authenticate_header(request)
