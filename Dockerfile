@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image per service, from one Dockerfile: `docker build --build-arg SERVICE=user_svc .`
-# (compose.yaml does this for each of the four). SERVICE is a name from the service table
+# (compose.yaml does this for each of the five). SERVICE is a name from the service table
 # in common/src/shop_common/service_table.py; the image holds only that service's code and
 # packages.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm

@@ -5,7 +5,7 @@ PY := $(CURDIR)/$(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # Each service is its own Django project, so each gets its own pytest run; `tests/` holds
 # the cross-service tests that start real service processes.
-TEST_DIRS := common user_svc product_svc order_svc gateway_svc tests
+TEST_DIRS := common user_svc product_svc order_svc payment_svc gateway_svc tests
 
 .PHONY: install run test lint format
 

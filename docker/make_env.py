@@ -25,7 +25,7 @@ from shop_common.jwt_keys import (
 
 EMPTY = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]*)=$", re.MULTILINE)
 # Random secrets, by the end of their name; URL-safe, so a password fits in a database URL.
-RANDOM_SUFFIXES = ("_SECRET_KEY", "_CLIENT_SECRET", "_PASSWORD")
+RANDOM_SUFFIXES = ("_SECRET_KEY", "_CLIENT_SECRET", "_WEBHOOK_SECRET", "_PASSWORD")
 
 
 def jwt_key_pair() -> dict[str, str]:

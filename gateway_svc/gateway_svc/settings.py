@@ -79,6 +79,16 @@ GATEWAY_ROUTES = [
         # Placing an order waits for product_svc's reservation.
         "read_timeout": 10.0,
     },
+    {
+        "prefix": "/api/v1/payments/",
+        "service": "payment_svc",
+        "methods": [*READ, "POST"],
+        "auth": "required",
+        # Paying waits for order_svc and the provider.
+        "read_timeout": 10.0,
+    },
+    # The provider's webhooks carry a signature, not a user's token.
+    {"prefix": "/api/v1/payments/webhooks/", "service": "payment_svc", "methods": ["POST"]},
 ]
 # Paths allowed a body over MAX_REQUEST_BODY_BYTES (`shop_common.errors.body_limit`), as
 # product_svc allows them: an image upload, 5 MiB and the form around it.

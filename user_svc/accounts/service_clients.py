@@ -17,11 +17,13 @@ from shop_common.service_credentials import client_secret
 
 CLIENT_SECRETS_ENV = "SERVICE_CLIENT_SECRETS"
 # Which internal APIs each calling service may use: the scopes written into its service
-# token. Only order_svc reserves and releases stock; every service with an admin signs
-# staff in against user_svc's staff directory (shop_common.staff).
+# token. Only order_svc reserves and releases stock; only payment_svc reads orders (to
+# charge their total); every service with an admin signs staff in against user_svc's
+# staff directory (shop_common.staff).
 CLIENT_SCOPES: dict[str, frozenset[ServiceScope]] = {
     "order_svc": frozenset({ServiceScope.RESERVATIONS, ServiceScope.STAFF_DIRECTORY}),
     "product_svc": frozenset({ServiceScope.STAFF_DIRECTORY}),
+    "payment_svc": frozenset({ServiceScope.ORDERS_READ, ServiceScope.STAFF_DIRECTORY}),
 }
 
 

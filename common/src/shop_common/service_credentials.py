@@ -17,7 +17,9 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import requests
 from django.conf import settings
 
 from shop_common.client import ServiceClient, UpstreamError, json_object
@@ -91,6 +93,18 @@ class ServiceCredential:
         self._expires_at = asked_at + lifetime
         # Renew early enough that a call started just before expiry still passes.
         self._renew_at = asked_at + max(lifetime - self.renew_before, lifetime / 2)
+
+    def call(
+        self, client: ServiceClient, method: str, path: str, **kwargs: Any
+    ) -> requests.Response:
+        """One call through `client` with this token; a refused token (401) is renewed
+        once, since keys rotate. Raises what `client.request` and `token()` raise."""
+        extra = kwargs.pop("headers", {})
+        response = client.request(method, path, headers={**extra, **self.headers()}, **kwargs)
+        if response.status_code == 401:
+            self.invalidate()
+            response = client.request(method, path, headers={**extra, **self.headers()}, **kwargs)
+        return response
 
     def invalidate(self) -> None:
         """Forget the token (e.g. after a 401 from a service: keys may have rotated)."""

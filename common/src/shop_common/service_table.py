@@ -50,6 +50,7 @@ SERVICES: dict[str, Service] = {
         Service("user_svc", _port("user_svc", 8001)),
         Service("product_svc", _port("product_svc", 8002)),
         Service("order_svc", _port("order_svc", 8003)),
+        Service("payment_svc", _port("payment_svc", 8004)),
     )
 }
 

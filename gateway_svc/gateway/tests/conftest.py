@@ -29,7 +29,8 @@ def fresh_state(settings, tmp_path, monkeypatch) -> None:
 @pytest.fixture
 def services(monkeypatch) -> Iterator[dict[str, FakeService]]:
     """A fake for each routed service, found through `<NAME>_URL` as in production."""
-    fakes = {name: FakeService() for name in ("user_svc", "product_svc", "order_svc")}
+    routed = ("user_svc", "product_svc", "order_svc", "payment_svc")
+    fakes = {name: FakeService() for name in routed}
     for name, fake in fakes.items():
         monkeypatch.setenv(f"{name.upper()}_URL", fake.url)
     yield fakes

@@ -38,7 +38,12 @@ BAD_AUTHORIZATION = {
 @pytest.mark.parametrize("case", BAD_AUTHORIZATION)
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/v1/users/me/"), ("GET", "/api/v1/orders/"), ("POST", "/api/v1/products/")],
+    [
+        ("GET", "/api/v1/users/me/"),
+        ("GET", "/api/v1/orders/"),
+        ("POST", "/api/v1/products/"),
+        ("POST", "/api/v1/payments/"),
+    ],
 )
 def test_a_route_that_needs_a_user_refuses_a_bad_token_with_401_before_any_service(
     client, services, case, method, path

@@ -30,9 +30,14 @@ ROUTED = [
     ("GET", "/api/v1/orders/5f0c/", "order_svc"),
     ("POST", "/api/v1/orders/5f0c/cancel/", "order_svc"),
     ("POST", "/api/v1/orders/5f0c/status/", "order_svc"),
+    ("GET", "/api/v1/payments/", "payment_svc"),
+    ("POST", "/api/v1/payments/", "payment_svc"),
+    ("GET", "/api/v1/payments/5f0c/", "payment_svc"),
+    ("POST", "/api/v1/payments/webhooks/simulated/", "payment_svc"),
     ("GET", "/api/v1/user_svc/schema/", "user_svc"),
     ("GET", "/api/v1/product_svc/schema/", "product_svc"),
     ("GET", "/api/v1/order_svc/schema/", "order_svc"),
+    ("GET", "/api/v1/payment_svc/schema/", "payment_svc"),
 ]
 
 
@@ -53,6 +58,7 @@ def test_every_route_and_method_reaches_its_service(client, services, method, pa
     "path",
     [
         "/internal/v1/reservations/",
+        "/internal/v1/orders/5f0c/",
         "/admin/",
         "/admin/login/",
         "/api/v1/nothing/",
@@ -70,6 +76,19 @@ def test_anything_unrouted_is_a_json_404_that_calls_no_service(client, services,
     assert response["Content-Type"] == "application/json"
     assert "detail" in response.json()
     assert not any(fake.received for fake in services.values())
+
+
+def test_a_providers_webhook_reaches_payment_svc_without_a_token(client, services):
+    response = client.post(
+        "/api/v1/payments/webhooks/simulated/",
+        b"{}",
+        content_type="application/json",
+        headers={"Payment-Signature": "t=1,v1=ab"},
+    )
+
+    assert response.status_code == 200
+    [received] = services["payment_svc"].received
+    assert received.header("Payment-Signature") == "t=1,v1=ab"
 
 
 def test_a_method_the_route_does_not_allow_is_a_json_405(client, services):

@@ -7,9 +7,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 import pytest
 from django.db import OperationalError, connection, transaction
@@ -21,8 +19,7 @@ from conftest import bearer_client
 from inventory.models import Reservation
 from inventory.tests.test_internal_api import URL, body
 from inventory.tests.test_services import stock_of
-
-T = TypeVar("T")
+from shop_testing.concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,21 +28,6 @@ pytestmark = [
         reason="needs PostgreSQL: SQLite runs one writer at a time, so nothing can race",
     ),
 ]
-
-
-def race(calls: list[Callable[[], T]]) -> list[T]:
-    """Start every call at the same moment, each on its own thread and connection."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T:
-        try:
-            barrier.wait()
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 @pytest.fixture

@@ -1,0 +1,3 @@
+from shop_common.launcher import wsgi_application
+
+application = wsgi_application("payment_svc")

@@ -1,0 +1,215 @@
+"""What changes payments: paying for an order, settling the provider's answer (at once or
+by webhook), refunding, and remembering cancelled orders.
+
+A charge talks to the provider, so paying is never one database transaction: the
+payment is written as `pending` first (the partial unique constraint lets only one
+pending or succeeded payment per order in), then charged with an idempotency key derived
+from its id, then settled. Every status change goes through `_move`, under the
+payment's row lock, with an entry in its history.
+"""
+
+import logging
+import uuid
+from collections.abc import Mapping
+
+from django.db import IntegrityError, transaction
+
+from payments import orders, providers
+from payments.exceptions import (
+    InvalidPaymentMethod,
+    InvalidWebhook,
+    OrderNotAwaitingPayment,
+    OrderNotFound,
+    PaymentInProgress,
+    UnknownProvider,
+)
+from payments.models import (
+    CancelledOrder,
+    Payment,
+    PaymentAttempt,
+    ProviderEvent,
+    Refund,
+)
+from payments.providers import Charge, WebhookEvent
+from payments.states import PaymentStatus, check_move
+
+logger = logging.getLogger(__name__)
+
+# What a failure is called when the provider gives no code of its own.
+UNSPECIFIED_FAILURE = "payment_failed"
+CANCELLED_NOTE = "order cancelled"
+
+
+def pay_order(
+    *,
+    user_id: int,
+    order_id: uuid.UUID,
+    token: str,
+) -> Payment:
+    """Charge the order's total, as order_svc states it, to the card `token` stands for.
+
+    Raises `OrderNotFound` (not the caller's), `OrderNotAwaitingPayment`,
+    `PaymentInProgress` (another payment is pending or succeeded), `InvalidPaymentMethod`
+    (nothing charged, no payment kept) or `OrdersUnavailable`.
+    """
+    order = orders.find_order(order_id)
+    if order is None or order.user_id != user_id:
+        raise OrderNotFound()
+    if CancelledOrder.objects.filter(order_id=order.id).exists():
+        raise OrderNotAwaitingPayment("cancelled")
+    if order.status != orders.AWAITING_PAYMENT:
+        raise OrderNotAwaitingPayment(order.status)
+    provider = providers.configured()
+    payment = _create_pending(order, provider.name)
+    try:
+        charge = provider.charge(
+            amount=payment.amount,
+            currency=payment.currency,
+            token=token,
+            idempotency_key=f"charge-{payment.id}",
+            metadata={"payment_id": str(payment.id), "order_id": str(order.id)},
+        )
+    except InvalidPaymentMethod:
+        # Nothing was charged: the attempt leaves no payment behind to block the next one.
+        Payment.objects.filter(pk=payment.pk).delete()
+        raise
+    return settle_charge(payment.id, charge)
+
+
+def _create_pending(order: orders.Order, provider: str) -> Payment:
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                order_id=order.id,
+                user_id=order.user_id,
+                amount=order.total,
+                currency=order.currency,
+                provider=provider,
+            )
+            PaymentAttempt.objects.create(
+                payment=payment, status=PaymentStatus.PENDING, note="charge requested"
+            )
+    except IntegrityError:
+        raise PaymentInProgress() from None
+    return payment
+
+
+def settle_charge(payment_id: uuid.UUID, charge: Charge) -> Payment:
+    """Record the provider's answer to the charge; a pending one waits for its webhook."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment.provider_reference = charge.reference
+        if charge.status == PaymentStatus.PENDING or payment.status != PaymentStatus.PENDING:
+            # Pending, or a webhook was quicker than this answer: only the reference is new.
+            payment.save(update_fields=["provider_reference", "updated_at"])
+        else:
+            failure = charge.failure_reason or UNSPECIFIED_FAILURE
+            _move(payment, charge.status, failure_reason=failure, note="charge answered")
+    return refund_if_cancelled(payment)
+
+
+def _move(payment: Payment, status: str, *, failure_reason: str = "", note: str = "") -> None:
+    """Save the new status and add it to the history. The caller holds the row lock."""
+    check_move(payment.status, status)
+    payment.status = status
+    payment.failure_reason = failure_reason if status == PaymentStatus.FAILED else ""
+    payment.save()
+    PaymentAttempt.objects.create(
+        payment=payment, status=status, failure_reason=payment.failure_reason, note=note
+    )
+    logger.info(
+        "payment moved",
+        extra={"payment": str(payment.id), "order": str(payment.order_id), "status": status},
+    )
+
+
+def refund_if_cancelled(payment: Payment) -> Payment:
+    """A payment that succeeded for an order cancelled meanwhile is refunded at once."""
+    if (
+        payment.status == PaymentStatus.SUCCEEDED
+        and CancelledOrder.objects.filter(order_id=payment.order_id).exists()
+    ):
+        return refund_payment(payment_id=payment.id, reason=CANCELLED_NOTE)
+    return payment
+
+
+def refund_payment(*, payment_id: uuid.UUID, reason: str) -> Payment:
+    """Refund a succeeded payment in full; a refunded one stays as it is. The provider is
+    asked with a key derived from the payment, so asking twice refunds once."""
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status == PaymentStatus.REFUNDED:
+        return payment
+    check_move(payment.status, PaymentStatus.REFUNDED)
+    reference = providers.configured().refund(
+        reference=payment.provider_reference,
+        amount=payment.amount,
+        currency=payment.currency,
+        idempotency_key=f"refund-{payment.id}",
+    )
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != PaymentStatus.REFUNDED:
+            Refund.objects.create(
+                payment=payment,
+                amount=payment.amount,
+                currency=payment.currency,
+                reason=reason,
+                provider_reference=reference,
+            )
+            _move(payment, PaymentStatus.REFUNDED, note=reason)
+    return payment
+
+
+@transaction.atomic
+def cancel_order(order_id: uuid.UUID) -> list[Payment]:
+    """Remember the order as cancelled and refund what was paid for it."""
+    CancelledOrder.objects.get_or_create(order_id=order_id)
+    paid = Payment.objects.filter(order_id=order_id, status=PaymentStatus.SUCCEEDED)
+    return [refund_payment(payment_id=payment.id, reason=CANCELLED_NOTE) for payment in paid]
+
+
+def receive_webhook(
+    *, provider_name: str, body: bytes, headers: Mapping[str, str]
+) -> ProviderEvent:
+    """Verify a webhook and apply its event once: a replayed event id is `InvalidWebhook`,
+    and two concurrent deliveries of one event meet at its unique row."""
+    provider = providers.provider_named(provider_name)
+    if provider is None:
+        raise UnknownProvider()
+    event = provider.verify_webhook(body=body, headers=headers)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                received = ProviderEvent.objects.create(
+                    provider=provider.name,
+                    event_id=event.id,
+                    type=event.type,
+                    payload=event.payload,
+                )
+        except IntegrityError:
+            raise InvalidWebhook(
+                "This event was already received.", extra={"replayed": True}
+            ) from None
+        payment, received.outcome = _apply(provider.name, event)
+        received.save(update_fields=["outcome"])
+    if payment is not None:
+        refund_if_cancelled(payment)
+    return received
+
+
+def _apply(provider: str, event: WebhookEvent) -> tuple[Payment | None, str]:
+    """Apply an event's outcome to its payment; the payment and what was done."""
+    if event.status is None:
+        return None, f"ignored: {event.type} says nothing of a charge's outcome"
+    payments = Payment.objects.select_for_update().filter(provider=provider)
+    payment = payments.filter(provider_reference=event.reference).first()
+    if payment is None and event.payment_id is not None:
+        payment = payments.filter(pk=event.payment_id).first()
+    if payment is None:
+        return None, "ignored: no such payment"
+    if payment.status != PaymentStatus.PENDING:
+        return payment, f"ignored: the payment is already {payment.status}"
+    payment.provider_reference = event.reference
+    failure = event.failure_reason or UNSPECIFIED_FAILURE
+    _move(payment, event.status, failure_reason=failure, note=f"webhook {event.id}")
+    return payment, "applied"

@@ -1,0 +1,35 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_names_this_service(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "service": "payment_svc"}
+
+
+def test_readyz_checks_the_database(client):
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"] == "ok"
+
+
+def test_metrics_are_served(client):
+    assert client.get("/metrics").status_code == 200
+
+
+def test_the_schema_names_every_payment_operation(client):
+    response = client.get("/api/v1/payment_svc/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert set(paths) == {
+        "/api/v1/payments/",
+        "/api/v1/payments/{id}/",
+        "/api/v1/payments/webhooks/{provider}/",
+    }
+    webhook = paths["/api/v1/payments/webhooks/{provider}/"]["post"]
+    assert webhook.get("security", []) in ([], [{}])  # no token asked
