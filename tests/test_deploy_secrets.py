@@ -58,7 +58,9 @@ def start(service: str, tmp_path: Path, **overrides: str) -> subprocess.Complete
     )
 
 
-@pytest.mark.parametrize("service", ["gateway_svc", "order_svc", "product_svc", "user_svc"])
+@pytest.mark.parametrize(
+    "service", ["gateway_svc", "order_svc", "payment_svc", "product_svc", "user_svc"]
+)
 def test_every_service_starts_in_production_with_real_secrets(tmp_path, service):
     result = start(service, tmp_path)
 

@@ -316,7 +316,7 @@ def test_metrics_are_served_in_the_prometheus_text_format(system):
     assert "gateway_breaker_state" in response.text
 
 
-@pytest.mark.parametrize("service", ["user_svc", "product_svc", "order_svc"])
+@pytest.mark.parametrize("service", ["user_svc", "product_svc", "order_svc", "payment_svc"])
 def test_each_services_openapi_schema_is_reached_through_the_gateway(system, service):
     response = requests.get(gateway(system, f"/api/v1/{service}/schema/"), timeout=10)
 

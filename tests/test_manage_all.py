@@ -116,7 +116,7 @@ def test_run_serves_every_service_and_sigterm_stops_them_all(run_env):
     assert not any(port_answers(port) for port in ports)
     for name in SERVICES:
         assert f"{name:<12}|" in output
-    for name in ("user_svc", "product_svc", "order_svc"):
+    for name in ("user_svc", "product_svc", "order_svc", "payment_svc"):
         port = run_env[f"{name.upper()}_PORT"]
         assert f"== admin: http://127.0.0.1:{port}/admin/" in output
 

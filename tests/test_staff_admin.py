@@ -12,7 +12,7 @@ DEMO_STAFF = ("staff@example.com", "demo-staff-pw-2026")
 @pytest.fixture(scope="module")
 def demo_staff(system):
     """What `make run` does before serving: every service's `seed`."""
-    for name in ("user_svc", "product_svc", "order_svc"):
+    for name in ("user_svc", "product_svc", "order_svc", "payment_svc"):
         seeded = system.manage(name, "seed")
         assert seeded.returncode == 0, seeded.stderr
     return DEMO_STAFF
@@ -45,16 +45,21 @@ def test_staff_sign_in_to_user_svc_admin_through_its_login_page(system, page, st
 
 def test_the_demo_staff_opens_every_admin_and_sees_what_its_groups_allow(system, page, demo_staff):
     products, orders = system.url("product_svc"), system.url("order_svc")
+    payments = system.url("payment_svc")
     sign_in(page, products, *demo_staff)
     sign_in(page, orders, *demo_staff)
+    sign_in(page, payments, *demo_staff)
 
     # Signing in to one admin keeps the other's session: sessions stay per service.
     page.goto(f"{products}/admin/")
     catalog_links = links(page)
     page.goto(f"{orders}/admin/")
     order_links = links(page)
+    page.goto(f"{payments}/admin/")
+    payment_links = links(page)
     assert "/admin/catalog/product/" in catalog_links
     assert "/admin/orders/order/" in order_links
+    assert "/admin/payments/payment/" in payment_links
     # A catalog editor is no order clerk, and neither manages the admin's own accounts.
     assert not any(link.startswith("/admin/auth/") for link in catalog_links | order_links)
     assert page.goto(f"{products}/admin/auth/user/").status == 403

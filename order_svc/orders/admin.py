@@ -16,17 +16,7 @@ from orders import services
 from orders.exceptions import OrderError
 from orders.models import Order, OrderLine, OrderStatusEvent
 from orders.states import OrderStatus
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
+from shop_common.history_admin import ReadOnlyInline
 
 
 class OrderLineInline(ReadOnlyInline):

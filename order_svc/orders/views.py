@@ -4,11 +4,10 @@ Domain errors (`orders.exceptions`) become HTTP answers in the shared exception 
 """
 
 import uuid
-from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -31,18 +30,13 @@ from shop_common.idempotency import KEY_PARAMETER
 from shop_common.openapi import error_answer
 from shop_common.permissions import HasServiceScope, IsStaff
 from shop_common.scopes import ServiceScope
+from shop_common.serializers import validated
 
 ORDER = OpenApiResponse(OrderSerializer, description="The order, with its lines and history.")
 STOCK_UNAVAILABLE = error_answer(
     "The product service could not be reached: nothing was sold; try again after Retry-After."
 )
 CANNOT_MOVE = error_answer("The order cannot make that move from its status (named in `status`).")
-
-
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class OrderViewSet(viewsets.GenericViewSet):

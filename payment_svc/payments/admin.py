@@ -9,7 +9,7 @@ here. What each staff member may do is set by the groups of this service (`seed`
 import uuid
 
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from payments import services
@@ -22,17 +22,7 @@ from payments.models import (
     Refund,
     ScheduledWebhook,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+from shop_common.history_admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class PaymentAttemptInline(ReadOnlyInline):
@@ -44,19 +34,6 @@ class PaymentAttemptInline(ReadOnlyInline):
 class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ("created_at", "amount", "currency", "reason", "provider_reference")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History: looked at, never written by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 @admin.action(description="Refund selected payments in full", permissions=["refund"])

@@ -4,11 +4,10 @@ Domain errors (`payments.exceptions`) become HTTP answers in the shared exceptio
 """
 
 import uuid
-from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,12 +24,7 @@ from payments.serializers import (
 )
 from shop_common.idempotency import KEY_PARAMETER
 from shop_common.openapi import error_answer
-
-
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from shop_common.serializers import validated
 
 
 class PaymentViewSet(viewsets.GenericViewSet):

@@ -14,6 +14,13 @@ MAX_PRODUCT_ID = 2**63 - 1
 MAX_ORDER_TOTAL = Decimal("9999999999999.99")
 
 
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """`data` validated by `serializer_class`: a 400 naming each bad field otherwise."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def reject_repeated_products(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The lines unchanged, or a 400 naming every product listed more than once."""
     counts = Counter(item["product_id"] for item in items)

@@ -33,5 +33,10 @@ def test_metrics_show_retries_and_breaker_states(client, services):
 
     assert metric_value(samples, "gateway_upstream_retries_total") >= 1
     states = [sample for sample in samples if sample.name == "gateway_breaker_state"]
-    assert {s.labels["service"] for s in states} == {"user_svc", "product_svc", "order_svc"}
+    assert {s.labels["service"] for s in states} == {
+        "user_svc",
+        "product_svc",
+        "order_svc",
+        "payment_svc",
+    }
     assert all(s.value == 0 for s in states)

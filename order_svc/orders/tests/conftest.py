@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from orders import reservations
 from orders.tests.fake_product_svc import FakeProductService
 from shop_testing.shop import ADDRESS
-from shop_testing.tokens import make_access_token
+from shop_testing.tokens import client_for
 
 
 class StubCredential:
@@ -34,12 +34,6 @@ def product_svc(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProductService]
     monkeypatch.setattr(reservations, "credential", StubCredential())
     yield fake
     fake.close()
-
-
-def client_for(user_id: int, *, is_staff: bool = False) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(user_id, is_staff=is_staff)}")
-    return client
 
 
 @pytest.fixture

@@ -9,15 +9,9 @@ from rest_framework.test import APIClient
 from orders.states import OrderStatus
 from orders.tests.factories import OrderFactory
 from shop_common.scopes import ServiceScope
-from shop_testing.tokens import make_access_token, make_service_token
+from shop_testing.tokens import bearer_client, make_access_token, make_service_token
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 def url(order_id: uuid.UUID) -> str:
@@ -26,7 +20,7 @@ def url(order_id: uuid.UUID) -> str:
 
 @pytest.fixture
 def payment_svc() -> APIClient:
-    return bearer(make_service_token("payment_svc", ServiceScope.ORDERS_READ))
+    return bearer_client(make_service_token("payment_svc", ServiceScope.ORDERS_READ))
 
 
 def test_a_service_with_the_scope_reads_owner_status_and_total(payment_svc):
@@ -56,8 +50,8 @@ def test_an_unknown_order_is_a_json_404(payment_svc):
 @pytest.mark.parametrize(
     "client",
     [
-        pytest.param(lambda: bearer(make_service_token("product_svc")), id="no-scope"),
-        pytest.param(lambda: bearer(make_access_token(42, is_staff=True)), id="staff-token"),
+        pytest.param(lambda: bearer_client(make_service_token("product_svc")), id="no-scope"),
+        pytest.param(lambda: bearer_client(make_access_token(42, is_staff=True)), id="staff-token"),
     ],
 )
 def test_other_tokens_are_refused_with_403(client):

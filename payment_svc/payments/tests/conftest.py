@@ -14,7 +14,7 @@ from payments import orders
 from payments.providers import signing
 from shop_common.service_credentials import ServiceCredential
 from shop_testing.fake_service import FakeService, Received, Reply
-from shop_testing.tokens import make_access_token
+from shop_testing.tokens import client_for
 
 CUSTOMER, OTHER_CUSTOMER = 7, 8
 WEBHOOK_URL = "/api/v1/payments/webhooks/simulated/"
@@ -74,12 +74,6 @@ def order_svc(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrderService]:
     monkeypatch.setattr(orders, "credential", StubCredential())
     yield fake
     fake.close()
-
-
-def client_for(user_id: int, *, is_staff: bool = False) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(user_id, is_staff=is_staff)}")
-    return client
 
 
 @pytest.fixture

@@ -6,19 +6,13 @@ SQLite takes one writer at a time, so these races can't happen there; they are s
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from payments.models import Payment, PaymentAttempt, ProviderEvent
-from payments.tests.conftest import CUSTOMER, client_for, event, pay_body, post_webhook
-from shop_testing.concurrency import race
+from payments.tests.conftest import CUSTOMER, event, pay_body, post_webhook
+from shop_testing.concurrency import POSTGRESQL_ONLY, race
+from shop_testing.tokens import client_for
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite runs one writer at a time, so nothing can race",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), POSTGRESQL_ONLY]
 
 URL = "/api/v1/payments/"
 

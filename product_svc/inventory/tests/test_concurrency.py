@@ -19,14 +19,11 @@ from conftest import bearer_client
 from inventory.models import Reservation
 from inventory.tests.test_internal_api import URL, body
 from inventory.tests.test_services import stock_of
-from shop_testing.concurrency import race
+from shop_testing.concurrency import POSTGRESQL_ONLY, race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite runs one writer at a time, so nothing can race",
-    ),
+    POSTGRESQL_ONLY,
 ]
 
 

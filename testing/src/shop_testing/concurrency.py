@@ -5,9 +5,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import pytest
 from django.db import connection
 
 T = TypeVar("T")
+
+# For a module whose races need PostgreSQL.
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite runs one writer at a time, so nothing can race",
+)
 
 
 def race(calls: list[Callable[[], T]]) -> list[T]:

@@ -19,7 +19,10 @@ def production_environment(*, var_dir: Path) -> dict[str, str]:
         "JWT_PRIVATE_KEY": private_pem,
         "JWT_PUBLIC_KEYS": json.dumps({key_id(public_key): public_pem(public_key)}),
         "SERVICE_CLIENT_SECRET": token,
-        "SERVICE_CLIENT_SECRETS": json.dumps({"order_svc": token, "product_svc": token}),
+        "SERVICE_CLIENT_SECRETS": json.dumps(
+            {"order_svc": token, "product_svc": token, "payment_svc": token}
+        ),
+        "PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(48),
         "REDIS_URL": f"redis://:{token}@redis.internal:6379/0",
         "COMMON_DATABASE_URL": f"postgres://common:{token}@db.internal/common",
         **{

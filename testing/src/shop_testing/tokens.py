@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from rest_framework.test import APIClient
 
 from shop_common.auth import ACCESS, SERVICE
 from shop_common.jwt_keys import ALGORITHM, key_id, load_private_key, private_key_pem
@@ -42,6 +43,18 @@ def make_access_token(user_id: int, *, is_staff: bool = False, **claims: Any) ->
     return _make_token(
         ACCESS, settings.JWT_AUDIENCE, {"user_id": user_id, "is_staff": is_staff, **claims}
     )
+
+
+def bearer_client(token: str) -> APIClient:
+    """A DRF test client that sends `Authorization: Bearer <token>` with every request."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def client_for(user_id: int, *, is_staff: bool = False) -> APIClient:
+    """A test client signed in as `user_id` with a valid access token."""
+    return bearer_client(make_access_token(user_id, is_staff=is_staff))
 
 
 def make_service_token(service: str, *scopes: str) -> str:
