@@ -26,7 +26,9 @@ from shop_testing.ports import free_port
 
 # The repository: this package is installed editable from testing/src/shop_testing.
 ROOT = Path(__file__).resolve().parents[3]
-START_TIMEOUT = 30.0
+# Five services start at once, each importing Django and its apps in two workers: on a
+# busy two-core machine that takes longer than one service alone.
+START_TIMEOUT = 60.0
 
 
 def wait_until_healthy(url: str, *, timeout: float = START_TIMEOUT) -> bool:
