@@ -186,3 +186,30 @@ def test_renewals_reuse_the_default_client_and_its_connections(monkeypatch):
 
     assert len(made) == 1
     assert len(made[0].calls) == 2
+
+
+class FakeTarget:
+    """A service that refuses its first `refusals` calls with 401, then answers 200."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.seen: list[str] = []
+
+    def request(self, method: str, path: str, *, headers: dict, **kwargs: object):
+        self.seen.append(headers["Authorization"])
+        response = requests.Response()
+        response.status_code = 401 if len(self.seen) <= self.refusals else 200
+        return response
+
+
+@pytest.mark.parametrize(("refusals", "status", "fetches"), [(0, 200, 1), (1, 200, 2), (2, 401, 2)])
+def test_a_call_renews_a_refused_token_once(refusals, status, fetches):
+    user_svc = FakeUserService()
+    credential = ServiceCredential("payment_svc", client_secret="s3cret", client=user_svc)
+    target = FakeTarget(refusals)
+
+    response = credential.call(target, "GET", "/internal/v1/orders/1/", headers={"X-A": "b"})
+
+    assert response.status_code == status
+    assert len(user_svc.calls) == fetches
+    assert target.seen == ["Bearer token-1"] * min(refusals + 1, 2)
