@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
 
-from payments import orders, providers
+from payments import metrics, orders, providers
 from payments.exceptions import (
     InvalidPaymentMethod,
     InvalidWebhook,
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 # What a failure is called when the provider gives no code of its own.
 UNSPECIFIED_FAILURE = "payment_failed"
 CANCELLED_NOTE = "order cancelled"
+APPLIED = "applied"
 
 
 def pay_order(
@@ -117,6 +118,7 @@ def _move(payment: Payment, status: str, *, failure_reason: str = "", note: str 
     PaymentAttempt.objects.create(
         payment=payment, status=status, failure_reason=payment.failure_reason, note=note
     )
+    transaction.on_commit(metrics.PAYMENT_MOVES.labels(status).inc)
     logger.info(
         "payment moved",
         extra={"payment": str(payment.id), "order": str(payment.order_id), "status": status},
@@ -176,25 +178,29 @@ def receive_webhook(
     provider = providers.provider_named(provider_name)
     if provider is None:
         raise UnknownProvider()
-    event = provider.verify_webhook(body=body, headers=headers)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                received = ProviderEvent.objects.create(
-                    provider=provider.name,
-                    event_id=event.id,
-                    type=event.type,
-                    payload=event.payload,
-                )
-        except IntegrityError:
-            raise InvalidWebhook(
-                "This event was already received.", extra={"replayed": True}
-            ) from None
-        payment, received.outcome = _apply(provider.name, event)
-        received.save(update_fields=["outcome"])
+    try:
+        event = provider.verify_webhook(body=body, headers=headers)
+        with transaction.atomic():
+            received = _receive_once(provider.name, event)
+            payment, received.outcome = _apply(provider.name, event)
+            received.save(update_fields=["outcome"])
+    except InvalidWebhook:
+        metrics.WEBHOOKS.labels("refused").inc()
+        raise
+    metrics.WEBHOOKS.labels("applied" if received.outcome == APPLIED else "ignored").inc()
     if payment is not None:
         refund_if_cancelled(payment)
     return received
+
+
+def _receive_once(provider: str, event: WebhookEvent) -> ProviderEvent:
+    try:
+        with transaction.atomic():
+            return ProviderEvent.objects.create(
+                provider=provider, event_id=event.id, type=event.type, payload=event.payload
+            )
+    except IntegrityError:
+        raise InvalidWebhook("This event was already received.", extra={"replayed": True}) from None
 
 
 def _apply(provider: str, event: WebhookEvent) -> tuple[Payment | None, str]:
@@ -212,4 +218,4 @@ def _apply(provider: str, event: WebhookEvent) -> tuple[Payment | None, str]:
     payment.provider_reference = event.reference
     failure = event.failure_reason or UNSPECIFIED_FAILURE
     _move(payment, event.status, failure_reason=failure, note=f"webhook {event.id}")
-    return payment, "applied"
+    return payment, APPLIED

@@ -1,5 +1,8 @@
 import pytest
 
+from payments.tests.conftest import post_webhook
+from shop_testing.metrics import metric_growth, scrape_metrics
+
 pytestmark = pytest.mark.django_db
 
 
@@ -33,3 +36,15 @@ def test_the_schema_names_every_payment_operation(client):
     }
     webhook = paths["/api/v1/payments/webhooks/{provider}/"]["post"]
     assert webhook.get("security", []) in ([], [{}])  # no token asked
+
+
+def test_metrics_count_payments_and_webhooks(client, paid, django_capture_on_commit_callbacks):
+    before = scrape_metrics(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        paid("tok_chargeDeclined")
+    post_webhook(client, b"{}", signature="")
+
+    after = scrape_metrics(client)
+
+    assert metric_growth(before, after, "payments_total", status="failed") == 1
+    assert metric_growth(before, after, "payment_webhooks_total", outcome="refused") == 1
