@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from shop_common.service_credentials import client_secret
 from shop_common.settings import env, service_settings, staff_sign_in_settings
 
@@ -27,3 +29,8 @@ INVENTORY_QUICK_TIMEOUT = env.float("INVENTORY_QUICK_TIMEOUT", default=1.0)
 IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=5.0)
 # Pending or unreleased orders older than this are settled by `reconcile_orders`.
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60)
+# A confirmed order still unpaid this long after it was placed is cancelled by the shop
+# (`orders.expiry`), and its stock goes back.
+ORDER_PAYMENT_TIMEOUT = env.int("ORDER_PAYMENT_TIMEOUT", default=900)
+if ORDER_PAYMENT_TIMEOUT < 1:
+    raise ImproperlyConfigured("ORDER_PAYMENT_TIMEOUT must be at least 1 second")

@@ -2,7 +2,8 @@
 
 Lines and history are what the customer bought and what happened: read-only here.
 Status changes go through the same service as the API (admin actions), never by editing
-the status field.
+the status field: cancelling a paid order here refunds it, as through the API. Payments
+are payment_svc's, shown from the copy its events keep here.
 """
 
 import uuid
@@ -14,7 +15,7 @@ from django.http import HttpRequest
 
 from orders import services
 from orders.exceptions import OrderError
-from orders.models import Order, OrderLine, OrderStatusEvent
+from orders.models import Order, OrderLine, OrderStatusEvent, Payment
 from orders.states import OrderStatus
 from shop_common.history_admin import ReadOnlyInline
 
@@ -28,6 +29,23 @@ class OrderStatusEventInline(ReadOnlyInline):
     model = OrderStatusEvent
     fields = ("at", "status", "note", "actor_id")
     verbose_name_plural = "history"
+
+
+class PaymentInline(ReadOnlyInline):
+    """The order's payments and refunds, as payment_svc's events reported them."""
+
+    model = Payment
+    fields = (
+        "id",
+        "provider",
+        "status",
+        "amount",
+        "currency",
+        "failure_reason",
+        "created_at",
+        "refunded_at",
+    )
+    verbose_name_plural = "payments and refunds (from payment_svc)"
 
 
 def move_action(status: OrderStatus) -> Callable[..., None]:
@@ -72,7 +90,7 @@ class OrderAdmin(admin.ModelAdmin):
         "updated_at",
     )
     fields = (*readonly_fields[:5], "tracking_number", *readonly_fields[5:])
-    inlines = (OrderLineInline, OrderStatusEventInline)
+    inlines = (OrderLineInline, PaymentInline, OrderStatusEventInline)
     actions = tuple(
         move_action(status)
         for status in (

@@ -14,11 +14,13 @@ ORDERS_PLACED = Counter(
     ["outcome"],
 )
 ORDERS_CANCELLED = Counter(
-    "orders_cancelled_total", "Orders cancelled, by who asked: owner or staff.", ["actor"]
+    "orders_cancelled_total",
+    "Orders cancelled, by who asked: owner, staff or system (the payment timeout).",
+    ["actor"],
 )
 
 
 def declare_known_series() -> None:
     """Every outcome and actor at zero from the start (`shop_common.metrics.declare`)."""
     declare(ORDERS_PLACED, [("confirmed",), ("rejected",), ("failed",)])
-    declare(ORDERS_CANCELLED, [(str(actor.name).lower(),) for actor in (Actor.OWNER, Actor.STAFF)])
+    declare(ORDERS_CANCELLED, [(str(actor.name).lower(),) for actor in Actor])

@@ -7,6 +7,7 @@ change never rewrites an order. The rules the database can hold are constraints 
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -32,6 +33,10 @@ class OrderQuerySet(models.QuerySet["Order"]):
         stale_pending = Q(status=OrderStatus.PENDING)
         unreleased = Q(status__in=RELEASING, released_at__isnull=True)
         return self.filter(stale_pending | unreleased, updated_at__lt=before)
+
+    def unpaid(self, *, placed_before: datetime) -> "OrderQuerySet":
+        """Confirmed orders placed before `placed_before` and still waiting for a payment."""
+        return self.filter(status=OrderStatus.CONFIRMED, created_at__lt=placed_before)
 
 
 class Order(models.Model):
@@ -64,7 +69,11 @@ class Order(models.Model):
                 name="order_placed_has_currency",
             ),
         )
-        indexes = (models.Index(fields=["user_id", "-created_at"], name="order_user_newest"),)
+        indexes = (
+            models.Index(fields=["user_id", "-created_at"], name="order_user_newest"),
+            # The payment timeout's query: the oldest orders of one status.
+            models.Index(fields=["status", "created_at"], name="order_status_oldest"),
+        )
 
     def __str__(self) -> str:
         return f"order {self.id} ({self.status})"
@@ -119,6 +128,78 @@ class OrderStatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+# How far along a payment is: an event that would move it back (a late `payment.succeeded`
+# after its `payment.refunded`) changes nothing.
+PAYMENT_PROGRESS = {
+    PaymentStatus.PENDING: 0,
+    PaymentStatus.SUCCEEDED: 1,
+    PaymentStatus.FAILED: 1,
+    PaymentStatus.REFUNDED: 2,
+}
+
+
+class PaymentQuerySet(models.QuerySet["Payment"]):
+    def record(self, payload: dict[str, Any]) -> "Payment":
+        """Take in a `payment.*` event's view of a payment; the caller is in a transaction.
+
+        Events may arrive out of order (retries, several consumers): a payment never moves
+        back to an earlier state.
+        """
+        status = PaymentStatus(payload["status"])
+        payment, created = self.select_for_update().get_or_create(
+            pk=payload["payment_id"],
+            defaults={"order_id": payload["order_id"], "status": status},
+        )
+        if not created and PAYMENT_PROGRESS[status] < PAYMENT_PROGRESS[payment.status]:
+            return payment
+        payment.status = status
+        payment.amount = Decimal(payload["amount"])
+        payment.currency = payload["currency"]
+        payment.provider = payload.get("provider") or ""
+        payment.failure_reason = payload.get("failure_reason") or ""
+        if status == PaymentStatus.REFUNDED and payment.refunded_at is None:
+            payment.refunded_at = timezone.now()
+        payment.save()
+        return payment
+
+
+class Payment(models.Model):
+    """An order's payment as payment_svc's events (`payment.*`) describe it: a copy kept
+    for the order admin. payment_svc owns payments; nothing here decides anything."""
+
+    # payment_svc's id of the payment.
+    id = models.CharField(primary_key=True, max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, blank=True)
+    provider = models.CharField(max_length=50, blank=True)
+    failure_reason = models.CharField(max_length=100, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("created_at", "id")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentStatus.values), name="payment_status_known"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"payment {self.id} ({self.status})"
 
 
 class IdempotencyRecord(idempotency.IdempotencyRecord):

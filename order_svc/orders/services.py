@@ -8,6 +8,7 @@ a pending order or an unreleased reservation id that `reconcile_orders` can sett
 
 import logging
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -144,7 +145,10 @@ def release_reservation(order: Order, *, quick: bool = False) -> Order:
 def cancel_order(
     *, order_id: uuid.UUID, actor: Actor, actor_id: int | None, note: str = "", **changes: Any
 ) -> Order:
-    """Cancel and give the stock back. Cancelling a cancelled order changes nothing more."""
+    """Cancel and give the stock back. Cancelling a cancelled order changes nothing more.
+
+    A paid order's `order.cancelled` says it was paid: payment_svc refunds it.
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         cancelling = order.status != OrderStatus.CANCELLED
@@ -152,8 +156,63 @@ def cancel_order(
             check_move(order.status, OrderStatus.CANCELLED, actor)
             _apply(order, OrderStatus.CANCELLED, actor_id=actor_id, note=note, changes=changes)
     if cancelling:
-        metrics.ORDERS_CANCELLED.labels(str(actor.name).lower()).inc()
+        return _cancelled(order, actor)
     return release_reservation(order)
+
+
+def expire_order(*, order_id: uuid.UUID, placed_before: datetime, note: str) -> bool:
+    """Cancel an order on the shop's behalf if it is still confirmed (unpaid) and was placed
+    before `placed_before`; whether it was.
+
+    An order another process holds (its payment being applied, another replica expiring
+    it) is skipped on PostgreSQL rather than waited for: a later round looks again.
+    """
+    with transaction.atomic():
+        order = (
+            Order.objects.unpaid(placed_before=placed_before)
+            .select_for_update(skip_locked=True)
+            .filter(pk=order_id)
+            .first()
+        )
+        if order is None:
+            return False
+        check_move(order.status, OrderStatus.CANCELLED, Actor.SYSTEM)
+        _apply(order, OrderStatus.CANCELLED, note=note)
+    _cancelled(order, Actor.SYSTEM)
+    return True
+
+
+def _cancelled(order: Order, actor: Actor) -> Order:
+    """What follows a committed cancel: count it, give the stock back."""
+    metrics.ORDERS_CANCELLED.labels(str(actor.name).lower()).inc()
+    return release_reservation(order)
+
+
+def pay_order(*, order_id: uuid.UUID, payment_id: str) -> Order:
+    """Move a confirmed order to paid for its succeeded payment (a `payment.succeeded`).
+
+    Any other status stays as it is: a paid order was paid already (by staff, say), and an
+    order cancelled meanwhile stays cancelled (payment_svc refunds a payment that succeeds
+    for a cancelled order).
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == OrderStatus.CONFIRMED:
+            check_move(order.status, OrderStatus.PAID, Actor.SYSTEM)
+            _apply(order, OrderStatus.PAID, note=f"payment {payment_id}")
+        else:
+            logger.info(
+                "payment left the order as it was",
+                extra={"order": str(order_id), "payment": payment_id, "status": order.status},
+            )
+    return order
+
+
+@transaction.atomic
+def add_note(*, order_id: uuid.UUID, note: str) -> OrderStatusEvent:
+    """An entry in the order's history that changes nothing (a failed payment, a refund)."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    return OrderStatusEvent.objects.create(order=order, status=order.status, note=note[:500])
 
 
 def change_status(

@@ -23,7 +23,8 @@ class OrderStatus(models.TextChoices):
 
 
 class Actor(Flag):
-    """Who asks for a move: placement and reconciliation (system), the owner, or staff."""
+    """Who asks for a move: the shop itself (placement, reconciliation, a payment event,
+    the payment timeout), the owner, or staff."""
 
     SYSTEM = auto()
     OWNER = auto()
@@ -35,15 +36,19 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], Actor] = {
     (S.PENDING, S.CONFIRMED): Actor.SYSTEM,
     (S.PENDING, S.REJECTED): Actor.SYSTEM,
     (S.PENDING, S.FAILED): Actor.SYSTEM,
-    (S.CONFIRMED, S.PAID): Actor.STAFF,
+    # A succeeded payment (an event), or staff for a payment made outside the shop.
+    (S.CONFIRMED, S.PAID): Actor.SYSTEM | Actor.STAFF,
     (S.PAID, S.SHIPPED): Actor.STAFF,
     (S.SHIPPED, S.DELIVERED): Actor.STAFF,
-    (S.CONFIRMED, S.CANCELLED): Actor.OWNER | Actor.STAFF,
+    # The shop cancels an order unpaid after ORDER_PAYMENT_TIMEOUT.
+    (S.CONFIRMED, S.CANCELLED): Actor.OWNER | Actor.STAFF | Actor.SYSTEM,
+    # Before shipping a paid order can still be cancelled: payment_svc refunds it.
     (S.PAID, S.CANCELLED): Actor.OWNER | Actor.STAFF,
 }
 
 # The customer's view of orders: the ones that were placed. Pending, rejected and failed
-# orders are attempts that never became a purchase; only staff see them.
+# orders are attempts that never became a purchase; only staff see them. Other services
+# learn of every move into one of these: it is published as `order.<status>`.
 PLACED = frozenset({S.CONFIRMED, S.PAID, S.SHIPPED, S.DELIVERED, S.CANCELLED})
 # Orders whose reservation must be given back to product_svc (once it has said so, the
 # order records `released_at`).

@@ -1,7 +1,8 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, Payment
 from orders.states import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory
 
@@ -54,3 +55,18 @@ def test_actions_move_orders_through_the_state_machine(admin_client, confirmed, 
 
     assert Order.objects.get(pk=confirmed.pk).status == OrderStatus.PAID
     assert Order.objects.get(pk=delivered.pk).status == OrderStatus.DELIVERED
+
+
+def test_the_change_page_shows_the_orders_payments_and_refunds(admin_client, confirmed):
+    Payment.objects.create(
+        id="pay-declined", order=confirmed, status="failed", failure_reason="card_declined"
+    )
+    Payment.objects.create(
+        id="pay-refunded", order=confirmed, status="refunded", refunded_at=timezone.now()
+    )
+
+    page = admin_client.get(f"/admin/orders/order/{confirmed.id}/change/").content.decode()
+
+    assert "Payments and refunds" in page
+    for shown in ("pay-declined", "card_declined", "pay-refunded", "refunded"):
+        assert shown in page
