@@ -1,0 +1,127 @@
+"""Order emails: what a customer is told when their order is confirmed, paid, shipped or
+cancelled (order_svc's `order.*` events), and sending what is due.
+
+`queue_order_email` runs inside the transaction that applies the event and only writes
+the email; `send_email` runs once that transaction has committed. Sending goes through
+Django's email framework: files under `EMAIL_FILE_PATH` by default, SMTP when
+`EMAIL_HOST` is set.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from notifications.models import Email
+
+logger = logging.getLogger(__name__)
+
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class OrderMessage:
+    """What one kind of order email says: a subject (`{reference}` is the order's short
+    reference) and its first paragraph."""
+
+    subject: str
+    lead: str
+
+
+ORDER_MESSAGES = {
+    "order.confirmed": OrderMessage(
+        "Your order {reference} is confirmed",
+        "Thank you for your order. It is confirmed, and the goods are set aside for you "
+        "while we wait for its payment.",
+    ),
+    "order.paid": OrderMessage(
+        "Payment received for your order {reference}",
+        "Your payment has arrived. We are getting your order ready to ship.",
+    ),
+    "order.shipped": OrderMessage(
+        "Your order {reference} is on its way",
+        "Your order has left us and is on its way to you.",
+    ),
+    "order.cancelled": OrderMessage(
+        "Your order {reference} was cancelled",
+        "Your order has been cancelled.",
+    ),
+}
+
+
+def queue_order_email(
+    *, event_id: uuid.UUID, event_type: str, payload: dict[str, Any]
+) -> Email | None:
+    """Write the email an `order.*` event calls for, and send it once committed.
+
+    None when the order's user no longer exists: there is nobody to write to.
+    """
+    user = User.objects.filter(pk=payload["user_id"]).first()
+    if user is None:
+        logger.warning(
+            "order email not sent: no such user",
+            extra={"event_id": str(event_id), "user_id": payload["user_id"]},
+        )
+        return None
+    message = ORDER_MESSAGES[event_type]
+    reference = str(payload["order_id"])[:8].upper()
+    context = {"user": user, "order": payload, "reference": reference, "lead": message.lead}
+    email = Email.objects.create(
+        event_id=event_id,
+        event_type=event_type,
+        subject_id=str(payload["order_id"]),
+        user_id=user.pk,
+        to=user.email,
+        subject=message.subject.format(reference=reference),
+        text=render_to_string("notifications/order_email.txt", context),
+        html=render_to_string("notifications/order_email.html", context),
+    )
+    transaction.on_commit(partial(send_email, email.pk))
+    return email
+
+
+def send_email(email_id: int) -> bool:
+    """Hand one unsent email to the mail backend; whether it was sent now.
+
+    The row stays locked while the mail server takes it, so two processes never send it
+    both (another one skips it on PostgreSQL, or waits and finds it sent). A failure is
+    recorded and tried again later, each time a little later (`send_due_emails`).
+    """
+    with transaction.atomic():
+        email = (
+            Email.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, sent_at__isnull=True)
+            .first()
+        )
+        if email is None:
+            return False
+        email.attempts += 1
+        try:
+            message = EmailMultiAlternatives(email.subject, email.text, to=[email.to])
+            message.attach_alternative(email.html, "text/html")
+            message.send()
+        except OSError as exc:  # smtplib's errors and the file backend's alike
+            email.last_error = f"{type(exc).__name__}: {exc}"
+            email.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**email.attempts)
+            email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            logger.warning("email not sent", extra={"email": email.pk, "error": email.last_error})
+            return False
+        email.sent_at = timezone.now()
+        email.save(update_fields=["attempts", "sent_at"])
+    logger.info("email sent", extra={"email": email.pk, "event_type": email.event_type})
+    return True
+
+
+def send_due_emails() -> int:
+    """Send the emails still waiting (a crash before sending, a mail server that was
+    away); how many went out."""
+    due = Email.objects.due(now=timezone.now()).order_by("next_attempt_at")
+    return sum(send_email(email_id) for email_id in due.values_list("pk", flat=True)[:BATCH])
