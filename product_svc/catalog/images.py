@@ -20,18 +20,20 @@ MAX_IMAGE_PIXELS = 50_000_000
 # Pillow's format name and the file extension it is stored with.
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMBNAIL_SIZE = (400, 400)
+THUMBNAIL_CONTENT_TYPE = "image/webp"
 NOT_AN_IMAGE = "Upload a JPEG, PNG or WebP image."
 
 
 @dataclass(frozen=True)
 class CheckedImage:
     extension: str
+    content_type: str
     thumbnail: bytes
 
 
 def check_image(upload: UploadedFile) -> CheckedImage:
-    """The upload's extension by its content and its thumbnail (WebP), or a
-    `ValidationError` saying what is wrong with it."""
+    """The upload's extension and content type by its content and its thumbnail (WebP), or
+    a `ValidationError` saying what is wrong with it."""
     if upload.size is None or upload.size > MAX_IMAGE_BYTES:
         raise ValidationError(f"The image is larger than {MAX_IMAGE_BYTES} bytes (5 MB).")
     try:
@@ -53,7 +55,9 @@ def check_image(upload: UploadedFile) -> CheckedImage:
         raise ValidationError(NOT_AN_IMAGE) from None
     finally:
         upload.seek(0)
-    return CheckedImage(extension=FORMATS[image_format], thumbnail=thumbnail)
+    return CheckedImage(
+        extension=FORMATS[image_format], content_type=Image.MIME[image_format], thumbnail=thumbnail
+    )
 
 
 def _too_many_pixels() -> str:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -17,7 +18,7 @@ from shop_common.catalog import bump_catalog_version
 from shop_common.errors import InvalidFields
 
 from .exceptions import DeletedMeanwhile, StillInUse
-from .images import CheckedImage, check_image
+from .images import THUMBNAIL_CONTENT_TYPE, CheckedImage, check_image
 from .models import Category, Product, ProductImage
 
 CatalogItem = TypeVar("CatalogItem", Product, Category)
@@ -101,9 +102,22 @@ def store_image_files(
 ) -> tuple[str, str]:
     """The stored names of a checked image and its thumbnail, for the API and the admin."""
     stem = f"products/{product.pk}/{uuid.uuid4().hex}"
-    image_name = default_storage.save(f"{stem}.{checked.extension}", image)
-    thumbnail_name = default_storage.save(f"{stem}-thumb.webp", ContentFile(checked.thumbnail))
+    image_name = default_storage.save(
+        f"{stem}.{checked.extension}", _typed(image, checked.content_type)
+    )
+    thumbnail_name = default_storage.save(
+        f"{stem}-thumb.webp", _typed(ContentFile(checked.thumbnail), THUMBNAIL_CONTENT_TYPE)
+    )
     return image_name, thumbnail_name
+
+
+def _typed(content: File, content_type: str) -> File:
+    """The content with the type its bytes were found to be: a storage that records one
+    (S3 serves it as the object's `Content-Type`) would otherwise take the client's word,
+    and a PNG sent as `text/html` would be served as a page."""
+    typed = File(content)
+    typed.content_type = content_type
+    return typed
 
 
 def delete_files(names: list[str]) -> None:
