@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from catalog.images import MAX_IMAGE_BYTES
+from catalog.storage import s3_image_storage
 from shop_common.service_credentials import client_secret
 from shop_common.settings import env, service_settings, staff_sign_in_settings, var_dir
 
@@ -24,14 +25,25 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # folder every worker reads), not in one pod's /tmp: the confirm may reach another pod.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 
-# Product images go through Django's storage API: files under MEDIA_ROOT, served at
-# MEDIA_URL by product_svc itself in development only (`product_svc.urls`), decided here
-# since tests run with DEBUG switched off after the settings are read.
-SERVE_MEDIA = base["DEBUG"]
+# Product images go through Django's storage API: an S3-compatible bucket when
+# PRODUCT_IMAGES_S3_BUCKET names one (`catalog.storage`), otherwise files under MEDIA_ROOT,
+# served at MEDIA_URL by product_svc itself in development only (`product_svc.urls`),
+# decided here since tests run with DEBUG switched off after the settings are read.
+PRODUCT_IMAGES_S3_BUCKET = env.str("PRODUCT_IMAGES_S3_BUCKET", default="")
+SERVE_MEDIA = base["DEBUG"] and not PRODUCT_IMAGES_S3_BUCKET
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(var_dir(base["BASE_DIR"]) / "media"))).resolve()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        s3_image_storage(
+            bucket=PRODUCT_IMAGES_S3_BUCKET,
+            endpoint_url=env.str("PRODUCT_IMAGES_S3_ENDPOINT_URL", default=""),
+            region=env.str("PRODUCT_IMAGES_S3_REGION", default=""),
+            public_url=env.str("PRODUCT_IMAGES_S3_PUBLIC_URL", default=""),
+        )
+        if PRODUCT_IMAGES_S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # An image upload's body: the image and the form around it (its boundaries and `alt`).
