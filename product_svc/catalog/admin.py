@@ -1,6 +1,7 @@
 """The admin catalog staff work in: find products fast, fix stock in the list, switch
-products on and off in bulk, import and export the catalog as CSV or XLSX, add product
-images with previews. Every change bumps the catalog version, bulk ones included."""
+products on and off in bulk, see the stock reservations hold beside what is left, import
+and export the catalog as CSV or XLSX, add product images with previews. Every change
+bumps the catalog version, bulk ones included."""
 
 from typing import ClassVar
 
@@ -14,6 +15,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
+
+from inventory.selectors import with_reserved_stock
 
 from .images import CheckedImage, check_image
 from .models import Category, Product, ProductImage
@@ -103,7 +106,10 @@ class ProductImageInline(admin.TabularInline):
 class ProductAdmin(ImportExportModelAdmin):
     resource_classes = (ProductResource,)
     formats = CATALOG_FILE_FORMATS
-    list_display = ("sku", "name", "category", "price", "currency", "stock", "is_active")
+    list_display = (
+        *("sku", "name", "category", "price", "currency"),
+        *("stock", "reserved", "is_active"),
+    )
     list_display_links = ("sku", "name")
     list_editable = ("stock",)
     list_filter = ("category", "is_active", InStockFilter)
@@ -112,9 +118,24 @@ class ProductAdmin(ImportExportModelAdmin):
     search_fields = ("sku", "name")
     prepopulated_fields: ClassVar = {"slug": ("name",)}
     autocomplete_fields = ("category",)
-    readonly_fields = ("created_at", "updated_at")
+    fields = (
+        *("sku", "name", "slug", "description", "price", "currency", "category"),
+        ("stock", "reserved"),
+        *("is_active", "created_at", "updated_at"),
+    )
+    readonly_fields = ("reserved", "created_at", "updated_at")
     actions = ("activate", "deactivate")
     inlines = (ProductImageInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        """Each product with what reservations hold of it, for the list and the change page."""
+        return with_reserved_stock(super().get_queryset(request))
+
+    @admin.display(description="reserved")
+    def reserved(self, product: Product) -> int | None:
+        """Held by orders placed and not cancelled, already taken off `stock` (none yet
+        for a product being added)."""
+        return getattr(product, "reserved", None)
 
     def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
         """Write only what the form changed, so a form opened a while ago doesn't put back

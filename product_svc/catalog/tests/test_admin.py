@@ -1,13 +1,16 @@
 import io
+import re
 import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from catalog.models import Category, Product
 from catalog.tests.factories import CategoryFactory, ProductFactory
-from inventory.services import ReservationItem, reserve
+from inventory.services import ReservationItem, release, reserve
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +102,52 @@ def test_reservations_are_visible_and_read_only(admin_browser):
         admin_browser.post(f"/admin/inventory/reservation/{reservation.pk}/delete/").status_code
         == 403
     )
+
+
+def reserve_units(product: Product, quantity: int) -> uuid.UUID:
+    reservation_id = uuid.uuid4()
+    reserve(reservation_id=reservation_id, items=[ReservationItem(product.pk, quantity)])
+    return reservation_id
+
+
+def test_the_list_and_the_product_page_show_reserved_stock_beside_the_stock(admin_browser):
+    kettle = ProductFactory(stock=10)
+    reserve_units(kettle, 3)
+    release(reservation_id=reserve_units(kettle, 2))  # given back: held no more
+    mug = ProductFactory(stock=4)
+
+    listed = admin_browser.get(CHANGELIST)
+    page = admin_browser.get(f"/admin/catalog/product/{kettle.pk}/change/")
+    added = admin_browser.get("/admin/catalog/product/add/")
+
+    shown = {p.sku: (p.stock, p.reserved) for p in listed.context["cl"].result_list}
+    assert shown == {kettle.sku: (7, 3), mug.sku: (4, 0)}
+    assert '<td class="field-reserved">3</td>' in listed.content.decode()
+    # On the product's page, on the stock's own line.
+    stock_line = re.search(
+        r'<div class="form-row field-stock field-reserved">.*?</fieldset>',
+        page.content.decode(),
+        re.S,
+    )
+    assert stock_line is not None
+    assert re.search(r'<div class="readonly">3</div>', stock_line.group())
+    assert added.status_code == 200
+
+
+def test_the_list_sums_reservations_in_one_query_however_many_products(admin_browser):
+    def list_queries() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_browser.get(CHANGELIST).status_code == 200
+        return [query["sql"] for query in queries]
+
+    reserve_units(ProductFactory(), 1)
+    few = list_queries()
+    for _ in range(12):
+        reserve_units(ProductFactory(), 2)
+    many = list_queries()
+
+    assert len(many) == len(few)
+    assert sum("inventory_reservationline" in sql for sql in many) == 1
 
 
 def product_form_with_image(product: Product, image_file) -> dict:
