@@ -23,6 +23,35 @@ class CategorySlugWidget(widgets.ForeignKeyWidget):
             raise ValueError(f"No category has the slug {value!r}.") from None
 
 
+# What a spreadsheet takes for the start of a formula in a cell of a file it opens
+# (OWASP's "CSV injection"; Excel also runs "+", "-" and "@" cells, and skips a leading tab
+# or carriage return first).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# An apostrophe first makes a spreadsheet take the rest as text.
+AS_TEXT = "'"
+
+
+def as_text_cell(value: Any) -> Any:
+    """An exported cell that a spreadsheet shows and never runs: text starting like a
+    formula gets an apostrophe first. (XLSX cells starting with "=" would otherwise be
+    written as formulas themselves.)"""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return AS_TEXT + value
+    return value
+
+
+def from_text_cell(value: Any) -> Any:
+    """An imported cell without the apostrophe `as_text_cell` put there, so an exported
+    file imports back as it was."""
+    if (
+        isinstance(value, str)
+        and value.startswith(AS_TEXT)
+        and value[1:].startswith(FORMULA_STARTS)
+    ):
+        return value[1:]
+    return value
+
+
 def depth(category_id: int, parents: dict[int, int | None]) -> int:
     """How many shelves a category sits below (a loop in old data ends the count)."""
     seen: set[int] = set()
@@ -35,7 +64,8 @@ def depth(category_id: int, parents: dict[int, int | None]) -> int:
 
 class CatalogResource(resources.ModelResource):
     """What every catalog import shares: one transaction, all rows or none, the model's
-    own validators per row, and one catalog-version bump after it commits."""
+    own validators per row, and one catalog-version bump after it commits; and every
+    export's text cells safe to open in a spreadsheet (`as_text_cell`)."""
 
     class Meta:
         # All rows or none: the admin's confirm step imports in one transaction and
@@ -45,6 +75,13 @@ class CatalogResource(resources.ModelResource):
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
+
+    def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
+        return as_text_cell(super().export_field(field, instance, **kwargs))
+
+    def before_import_row(self, row: dict[str, Any], **kwargs: Any) -> None:
+        for column, value in row.items():
+            row[column] = from_text_cell(value)
 
     def import_data_inner(self, dataset: Any, dry_run: bool, *args: Any, **kwargs: Any) -> Any:
         """Inside the import's transaction, so a dry run or a refused row drops the bump."""
