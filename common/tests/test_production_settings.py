@@ -16,8 +16,9 @@ from shop_testing.secrets import production_environment
 
 @pytest.fixture
 def production(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Every secret set to a real value, and `DEBUG` unset."""
+    """Every secret set to a real value, `DEBUG` unset, and no local RabbitMQ's `guest`."""
     monkeypatch.delenv("DEBUG", raising=False)
+    monkeypatch.delenv("AMQP_URL", raising=False)
     for name, value in production_environment(var_dir=tmp_path).items():
         monkeypatch.setenv(name, value)
 
@@ -54,6 +55,14 @@ def test_a_placeholder_is_refused_in_development_too(
 
     with pytest.raises(ImproperlyConfigured, match=f"{name} holds a placeholder"):
         start_up(tmp_path)
+
+
+def test_rabbitmq_guest_account_is_refused_in_production_only(production, monkeypatch, tmp_path):
+    monkeypatch.setenv("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    with pytest.raises(ImproperlyConfigured, match="AMQP_URL holds a placeholder"):
+        start_up(tmp_path)
+    monkeypatch.setenv("DEBUG", "1")
+    assert start_up(tmp_path)["AMQP_URL"] == "amqp://guest:guest@127.0.0.1:5672//"
 
 
 @pytest.mark.parametrize(

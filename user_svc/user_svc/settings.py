@@ -10,7 +10,12 @@ from shop_common.settings import env, login_limit_settings, service_settings, va
 base = service_settings(
     service="user_svc",
     base_dir=Path(__file__).resolve().parent.parent,
-    apps=["rest_framework_simplejwt.token_blacklist", "accounts", "notifications"],
+    apps=[
+        "rest_framework_simplejwt.token_blacklist",
+        "accounts",
+        "notifications",
+        "shop_common.events",
+    ],
 )
 globals().update(base)
 

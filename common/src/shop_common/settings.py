@@ -307,6 +307,32 @@ def public_origin(url: str, *, allowed_hosts: list[str]) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def events_settings(*, base_dir: Path, debug: bool) -> dict[str, Any]:
+    """`shop_common.events`: the broker (RabbitMQ at `AMQP_URL`, else kombu's filesystem
+    transport in the shared var folder), the namespace of the exchange and queues, and how
+    the relay and the consumers pace themselves. See docs/events.md.
+
+    RabbitMQ's own `guest` account (which it lets in from loopback only) is fine locally;
+    production refuses it like any placeholder password."""
+    amqp_url = env.str("AMQP_URL", default="")
+    return {
+        "AMQP_URL": amqp_url if debug else refuse_placeholder_password("AMQP_URL", amqp_url),
+        "EVENTS_BROKER_DIR": var_dir(base_dir) / "broker",
+        "EVENTS_NAMESPACE": env.str("EVENTS_NAMESPACE", default="shop"),
+        # Attempts a failing event gets before it is dead-lettered, and their backoff.
+        "EVENTS_MAX_ATTEMPTS": env.int("EVENTS_MAX_ATTEMPTS", default=8),
+        "EVENTS_RETRY_BASE_SECONDS": env.float("EVENTS_RETRY_BASE_SECONDS", default=1.0),
+        "EVENTS_RETRY_MAX_SECONDS": env.float("EVENTS_RETRY_MAX_SECONDS", default=300.0),
+        # How often an idle relay looks for new outbox rows: the floor of the outbox lag.
+        "EVENTS_POLL_SECONDS": env.float("EVENTS_POLL_SECONDS", default=0.05),
+        "EVENTS_RELAY_BATCH": env.int("EVENTS_RELAY_BATCH", default=200),
+        # Messages a consumer holds unacknowledged at once.
+        "EVENTS_PREFETCH": env.int("EVENTS_PREFETCH", default=20),
+        # Published outbox rows, inbox rows and resolved failures are pruned after this.
+        "EVENTS_RETENTION_DAYS": env.int("EVENTS_RETENTION_DAYS", default=7),
+    }
+
+
 def service_settings(*, service: str | Service, base_dir: Path, apps: list[str]) -> dict[str, Any]:
     """Every setting a service shares with the others, as a dict for `globals().update`.
 
@@ -379,5 +405,6 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         },
         "SPECTACULAR_SETTINGS": openapi_settings(service=service),
         "LOGGING": logging_settings(service=service),
+        **events_settings(base_dir=base_dir, debug=debug),
         **jwt_settings(base_dir=base_dir, debug=debug),
     }

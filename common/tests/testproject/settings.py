@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from shop_common.events.topology import SUBSCRIPTIONS
 from shop_common.service_table import Service
 from shop_common.settings import service_settings, staff_sign_in_settings
 
@@ -9,7 +10,7 @@ from shop_common.settings import service_settings, staff_sign_in_settings
 base = service_settings(
     service=Service("common", 0),
     base_dir=Path(__file__).resolve().parent,
-    apps=["shop_common.staff"],
+    apps=["shop_common.staff", "shop_common.events", "probes"],
 )
 globals().update(base)
 globals().update(staff_sign_in_settings(base))
@@ -17,3 +18,5 @@ globals().update(staff_sign_in_settings(base))
 SERVICE_CLIENT_SECRET = "common-test-client-secret-of-32-characters"
 ROOT_URLCONF = "testproject.urls"
 WSGI_APPLICATION = None
+# The probe consumer of shop_common.events' tests (tests/probes), beside the real ones.
+EVENTS_SUBSCRIPTIONS = {**SUBSCRIPTIONS, "common": ["probe.sent"]}

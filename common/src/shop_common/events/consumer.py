@@ -1,0 +1,125 @@
+"""What the consumer loop does with each message, with due retries, and with periodic
+jobs; the broker side is in `shop_common.events.broker`.
+
+Every outcome is written to the database before the message is acknowledged: a failed
+event becomes a `FailedEvent` (retried here with exponential backoff, dead after
+EVENTS_MAX_ATTEMPTS), an unreadable message a dead one at once. So acknowledging never
+loses an event, and a failing event never blocks the queue.
+"""
+
+import logging
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from shop_common.events.envelope import Event, InvalidEnvelope
+from shop_common.events.inbox import Outcome, apply_event
+from shop_common.events.models import FailedEvent, JobSchedule
+from shop_common.events.registry import PeriodicJob, periodic_jobs
+
+logger = logging.getLogger(__name__)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential: base, 2 x base, 4 x base ... up to EVENTS_RETRY_MAX_SECONDS."""
+    seconds = settings.EVENTS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.EVENTS_RETRY_MAX_SECONDS))
+
+
+def receive(body: bytes | str, *, consumer: str | None = None) -> Outcome:
+    """Apply one message from the broker and record how it went; never raises for a bad
+    event or a failing handler (database errors do: the message is then not acknowledged)."""
+    consumer = consumer or settings.SERVICE_NAME
+    try:
+        event = Event.decode(body)
+    except InvalidEnvelope as exc:
+        text = body.decode(errors="replace") if isinstance(body, bytes) else body
+        FailedEvent.objects.create(
+            consumer=consumer,
+            body=text[:100_000],
+            attempts=1,
+            last_error=f"unreadable message: {exc}",
+            dead=True,
+            dead_lettered=1,
+        )
+        logger.error("unreadable event message dead-lettered", extra={"error": str(exc)})
+        return Outcome.DEAD_LETTERED
+    if FailedEvent.objects.filter(consumer=consumer, event_id=event.id, resolved_at=None).exists():
+        # Already waiting for a retry or dead: the retry loop owns it, not this delivery.
+        return Outcome.DUPLICATE
+    return _attempt(event, consumer=consumer, retrying=False)
+
+
+def retry_due(*, consumer: str | None = None, limit: int = 50) -> list[Outcome]:
+    """Retry the failed events whose next attempt is due (oldest due first)."""
+    consumer = consumer or settings.SERVICE_NAME
+    due = list(FailedEvent.objects.due(consumer).exclude(envelope=None)[:limit])
+    return [_attempt(failed.event(), consumer=consumer, retrying=True) for failed in due]
+
+
+def _attempt(event: Event, *, consumer: str, retrying: bool) -> Outcome:
+    try:
+        outcome = apply_event(event, consumer=consumer)
+    except Exception as exc:  # a handler's bug must not stop the consumer
+        return _record_failure(event, consumer=consumer, error=traceback.format_exc(), exc=exc)
+    if retrying:
+        FailedEvent.objects.filter(consumer=consumer, event_id=event.id).update(
+            resolved_at=timezone.now(), next_attempt_at=None
+        )
+    return outcome
+
+
+def _record_failure(event: Event, *, consumer: str, error: str, exc: Exception) -> Outcome:
+    now = timezone.now()
+    with transaction.atomic():
+        failed, _ = FailedEvent.objects.select_for_update().get_or_create(
+            consumer=consumer,
+            event_id=event.id,
+            defaults={"type": event.type, "envelope": event.envelope()},
+        )
+        failed.resolved_at = None
+        failed.record_failure(
+            error,
+            max_attempts=settings.EVENTS_MAX_ATTEMPTS,
+            backoff=backoff(failed.attempts_this_round + 1),
+            now=now,
+        )
+        failed.save()
+    extra = {
+        "event_id": str(event.id),
+        "event_type": event.type,
+        "consumer": consumer,
+        "attempts": failed.attempts,
+        "error": repr(exc),
+    }
+    if failed.dead:
+        logger.error("event dead-lettered", extra=extra)
+        return Outcome.DEAD_LETTERED
+    logger.warning("event failed; retrying later", extra=extra)
+    return Outcome.FAILED
+
+
+def run_due_jobs(jobs: list[PeriodicJob] | None = None) -> list[str]:
+    """Run each periodic job that is due, at most one replica per turn; the names run."""
+    ran = []
+    for job in periodic_jobs() if jobs is None else jobs:
+        if _claim(job):
+            try:
+                job.run()
+            except Exception:  # the next turn tries again
+                logger.exception("periodic job failed", extra={"job": job.name})
+            ran.append(job.name)
+    return ran
+
+
+def _claim(job: PeriodicJob) -> bool:
+    """Move the job's due time forward if it has come; True for the replica that did."""
+    now = timezone.now()
+    JobSchedule.objects.get_or_create(name=job.name, defaults={"due_at": now})
+    claimed = JobSchedule.objects.filter(name=job.name, due_at__lte=now).update(
+        due_at=now + timedelta(seconds=job.every)
+    )
+    return claimed == 1

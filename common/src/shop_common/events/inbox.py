@@ -1,0 +1,74 @@
+"""Applying one event in a consumer: its handler and its inbox row in one transaction.
+
+`apply_event` is what the consumer loop runs for each message, and what a service's
+unit tests call to run their handlers without a broker:
+
+    from shop_common.events import Event
+    from shop_common.events.inbox import apply_event
+    apply_event(Event(type="payment.succeeded", subject=str(payment_id), payload={...}))
+"""
+
+import enum
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+
+from shop_common.events.envelope import Event
+from shop_common.events.models import InboxEvent
+from shop_common.events.registry import handler_for
+from shop_common.request_id import request_id_var
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    """What became of one delivery (the `outcome` label of shop_events_consumed_total)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class NoHandler(LookupError):
+    """An event this service receives but has no handler for: it fails like a bug would,
+    so it is retried and then dead-lettered where an operator sees it."""
+
+
+def apply_event(event: Event, *, consumer: str | None = None) -> Outcome:
+    """Run the event's handler and record it in the inbox, all or nothing.
+
+    A second delivery of the same event id is a duplicate and changes nothing. The
+    handler's exceptions propagate (the transaction rolled back), for the caller to retry.
+    """
+    consumer = consumer or settings.SERVICE_NAME
+    handle = handler_for(event.type)
+    if handle is None:
+        raise NoHandler(f"{consumer} has no handler for {event.type}")
+    already = InboxEvent.objects.filter(consumer=consumer, event_id=event.id)
+    if already.exists():
+        return _duplicate(already)
+    token = request_id_var.set(event.request_id)
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    InboxEvent.objects.create(consumer=consumer, event_id=event.id, type=event.type)
+            except IntegrityError:
+                # Another replica applied it meanwhile (its transaction committed first).
+                return _duplicate(already)
+            handle(event)
+    finally:
+        request_id_var.reset(token)
+    logger.info(
+        "event applied",
+        extra={"event_id": str(event.id), "event_type": event.type, "consumer": consumer},
+    )
+    return Outcome.APPLIED
+
+
+def _duplicate(already: QuerySet[InboxEvent]) -> Outcome:
+    already.update(duplicates=F("duplicates") + 1)
+    return Outcome.DUPLICATE
