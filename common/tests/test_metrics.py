@@ -22,6 +22,7 @@ def test_metrics_count_each_requests_database_queries(client):
     assert grew("http_request_db_queries_bucket", **ROUTE, le="2.0") == 2
 
 
+@pytest.mark.django_db
 def test_a_request_without_queries_is_observed_as_zero(client):
     before = scrape_metrics(client)
     client.get("/plain/")

@@ -16,9 +16,8 @@ from shop_testing.secrets import production_environment
 
 @pytest.fixture
 def production(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Every secret set to a real value, `DEBUG` unset, and no local RabbitMQ's `guest`."""
+    """Every secret set to a real value, and `DEBUG` unset."""
     monkeypatch.delenv("DEBUG", raising=False)
-    monkeypatch.delenv("AMQP_URL", raising=False)
     for name, value in production_environment(var_dir=tmp_path).items():
         monkeypatch.setenv(name, value)
 

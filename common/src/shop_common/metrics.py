@@ -13,7 +13,7 @@ starts from zero, and folders of masters that are gone are removed. Outside guni
 (tests, `manage.py`) the ordinary in-process registry is used. An operator may set
 `PROMETHEUS_MULTIPROC_DIR` (and clear it between runs) instead.
 
-Import `Counter`, `Histogram` and `GaugeMetricFamily` from here, never from
+Import `Counter`, `Histogram` and the metric families from here, never from
 prometheus_client directly: the mode is chosen when prometheus_client is first imported.
 """
 
@@ -77,12 +77,13 @@ from prometheus_client import (  # noqa: E402
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily  # noqa: E402
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily  # noqa: E402
 from prometheus_client.metrics import MetricWrapperBase  # noqa: E402
 from prometheus_client.registry import Collector  # noqa: E402
 
 __all__ = [
     "Counter",
+    "CounterMetricFamily",
     "DatabaseQueriesMiddleware",
     "GaugeMetricFamily",
     "Histogram",

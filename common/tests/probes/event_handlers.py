@@ -1,7 +1,9 @@
 """The probe consumer: records each application; `poison` makes it fail, `sleep` makes it
-slow (so a test can kill the consumer in the middle of one)."""
+slow and `started` names a file it creates first (so a test can kill the consumer in the
+middle of one)."""
 
 import time
+from pathlib import Path
 
 from probes.models import ProbeHit
 from shop_common.events import Event, handler
@@ -17,6 +19,8 @@ def on_probe_sent(event: Event) -> None:
     ProbeHit.objects.create(
         subject=event.subject, event_id=event.id, request_id=current_request_id() or ""
     )
+    if "started" in event.payload:
+        Path(event.payload["started"]).touch()
     time.sleep(float(event.payload.get("sleep", 0)))
     if event.payload.get("poison"):
         raise Poisoned(f"probe {event.subject} is poisoned")

@@ -24,6 +24,7 @@ def production_environment(*, var_dir: Path) -> dict[str, str]:
         ),
         "PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(48),
         "REDIS_URL": f"redis://:{token}@redis.internal:6379/0",
+        "AMQP_URL": f"amqp://shop:{token}@rabbitmq.internal:5672/shop",
         "COMMON_DATABASE_URL": f"postgres://common:{token}@db.internal/common",
         **{
             f"{service.env_prefix}_DATABASE_URL": f"postgres://{name}:{token}@db.internal/{name}"

@@ -8,17 +8,26 @@ loses an event, and a failing event never blocks the queue.
 """
 
 import logging
+import threading
+import time
 import traceback
+from contextlib import suppress
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, close_old_connections, transaction
+from django.db.models import Sum
 from django.utils import timezone
+from kombu import Connection
+from kombu.message import Message
 
+from shop_common.events.broker import keep_connected, service_queue
+from shop_common.events.checks import unhandled_types
 from shop_common.events.envelope import Event, InvalidEnvelope
 from shop_common.events.inbox import Outcome, apply_event
-from shop_common.events.models import FailedEvent, JobSchedule
+from shop_common.events.models import FailedEvent, InboxEvent, JobSchedule
 from shop_common.events.registry import PeriodicJob, periodic_jobs
+from shop_common.events.relay import PRUNE_EVERY_SECONDS, add_pruned
 
 logger = logging.getLogger(__name__)
 
@@ -123,3 +132,89 @@ def _claim(job: PeriodicJob) -> bool:
         due_at=now + timedelta(seconds=job.every)
     )
     return claimed == 1
+
+
+class Consumer:
+    """The consumer's loop (`manage.py consume_events`): the service's queue, due
+    retries, periodic jobs and pruning, until `stop` is set.
+
+    A message is acknowledged once its outcome is committed (applied, duplicate, or a
+    FailedEvent). A database error leaves it unacknowledged and drops the connection, so
+    the broker hands it out again. Retries and periodic jobs need only the database, so
+    they go on while the broker is unreachable.
+    """
+
+    TICK_SECONDS = 0.5
+
+    def __init__(self, *, stop: threading.Event, service: str | None = None) -> None:
+        self.stop = stop
+        self.service = service or settings.SERVICE_NAME
+        self.pruned_at = 0.0
+        self.housekept_at = 0.0
+
+    def run(self) -> None:
+        keep_connected(self._serve, stop=self.stop, wait=self._housekeeping_for)
+
+    def _serve(self, broker: Connection) -> None:
+        queue = service_queue(self.service)
+        prefetch = settings.EVENTS_PREFETCH if settings.AMQP_URL else 1
+        with broker.Consumer(queue, on_message=self._on_message, prefetch_count=prefetch):
+            logger.info("consumer connected", extra={"queue": queue.name})
+            if unhandled := unhandled_types(self.service):
+                logger.warning(
+                    "subscribed event types without a handler will be dead-lettered",
+                    extra={"event_types": unhandled},
+                )
+            while not self.stop.is_set():
+                with suppress(TimeoutError):
+                    broker.drain_events(timeout=self.TICK_SECONDS)
+                broker.heartbeat_check()
+                if time.monotonic() - self.housekept_at >= self.TICK_SECONDS:
+                    self._housekeeping()
+
+    def _on_message(self, message: Message) -> None:
+        close_old_connections()
+        outcome = receive(message.body, consumer=self.service)
+        message.ack()
+        logger.debug("event received", extra={"outcome": str(outcome)})
+
+    def _housekeeping(self) -> None:
+        self.housekept_at = time.monotonic()
+        close_old_connections()
+        retry_due(consumer=self.service)
+        run_due_jobs()
+        if time.monotonic() - self.pruned_at >= PRUNE_EVERY_SECONDS:
+            self.pruned_at = time.monotonic()
+            prune_applied(older_than=timedelta(days=settings.EVENTS_RETENTION_DAYS))
+
+    def _housekeeping_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                self._housekeeping()
+            except DatabaseError as exc:
+                logger.warning("event housekeeping failed", extra={"error": repr(exc)})
+            self.stop.wait(self.TICK_SECONDS)
+
+
+def prune_applied(*, older_than: timedelta) -> int:
+    """Delete inbox rows and resolved failures older than `older_than`, keeping what
+    /metrics counted of them in `PrunedCount`. An event redelivered after its inbox row
+    is gone would apply again: the retention is days, redeliveries take seconds."""
+    before = timezone.now() - older_than
+    with transaction.atomic():
+        inbox = InboxEvent.objects.filter(applied_at__lt=before)
+        duplicates = inbox.aggregate(total=Sum("duplicates"))["total"] or 0
+        applied, _ = inbox.delete()
+        resolved = FailedEvent.objects.filter(resolved_at__lt=before)
+        failures = resolved.aggregate(attempts=Sum("attempts"), dead=Sum("dead_lettered"))
+        resolved.delete()
+        for counter, count in (
+            ("applied", applied),
+            ("duplicate", duplicates),
+            ("failed", (failures["attempts"] or 0) - (failures["dead"] or 0)),
+            ("dead_lettered", failures["dead"] or 0),
+        ):
+            if count:
+                add_pruned(counter, count)
+    return applied

@@ -1,0 +1,103 @@
+"""The relay and the consumer on a real broker, in threads of this process: events flow
+from the outbox to the handler once, failures wait in the database, and /metrics counts
+it all from the database."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from events_support import namespace, running  # noqa: F401  (a fixture)
+from probes.models import ProbeHit
+
+from shop_common.events import publish
+from shop_common.events.broker import NotConfirmed
+from shop_common.events.consumer import Consumer, prune_applied
+from shop_common.events.models import FailedEvent, InboxEvent, OutboxEvent
+from shop_common.events.relay import Relay, prune_published, relay_batch
+from shop_testing.metrics import metric_value, scrape_metrics
+from shop_testing.shop import wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("namespace")]
+
+
+def send_probes(count, prefix="p", **payload):
+    with transaction.atomic():
+        for number in range(count):
+            publish("probe.sent", subject=f"{prefix}{number}", payload=payload)
+
+
+def test_events_flow_from_the_outbox_to_the_handler_once():
+    send_probes(30)
+    with running(Relay), running(Consumer):
+        assert wait_for(lambda: ProbeHit.objects.count() == 30, timeout=20)
+        assert wait_for(lambda: not OutboxEvent.objects.filter(published_at=None).exists())
+    assert InboxEvent.objects.filter(consumer="common").count() == 30
+    assert sorted(ProbeHit.objects.values_list("subject", flat=True)) == sorted(
+        f"p{n}" for n in range(30)
+    )
+
+
+def test_a_poison_event_waits_in_the_database_and_the_rest_flows(settings):
+    settings.EVENTS_RETRY_BASE_SECONDS = 60
+    send_probes(1, prefix="bad", poison=True)
+    send_probes(5, prefix="good")
+    with running(Relay), running(Consumer):
+        assert wait_for(lambda: ProbeHit.objects.filter(subject__startswith="good").count() == 5)
+        assert wait_for(lambda: FailedEvent.objects.filter(type="probe.sent").exists())
+    failed = FailedEvent.objects.get()
+    assert (failed.attempts, failed.dead) == (1, False)
+
+
+class Unreachable:
+    def publish(self, events):
+        raise NotConfirmed("no broker")
+
+
+def test_rows_stay_waiting_when_the_broker_does_not_confirm():
+    send_probes(3)
+    with pytest.raises(NotConfirmed):
+        relay_batch(Unreachable(), size=10)
+    assert OutboxEvent.objects.filter(published_at=None).count() == 3
+
+
+def test_metrics_count_from_the_database(client, settings):
+    settings.EVENTS_MAX_ATTEMPTS = 1
+    send_probes(2, prefix="ok")
+    send_probes(1, prefix="bad", poison=True)
+    with running(Relay), running(Consumer):
+        assert wait_for(lambda: FailedEvent.objects.filter(dead=True).exists(), timeout=20)
+        assert wait_for(lambda: ProbeHit.objects.filter(subject__startswith="ok").count() == 2)
+    send_probes(1, prefix="late")
+    OutboxEvent.objects.filter(subject="late0").update(
+        occurred_at=timezone.now() - timedelta(seconds=30)
+    )
+    samples = scrape_metrics(client)
+    assert metric_value(samples, "shop_events_outbox_waiting") == 1
+    assert metric_value(samples, "shop_events_outbox_oldest_age_seconds") >= 30
+    assert metric_value(samples, "shop_events_published_total") == 3
+    consumed = "shop_events_consumed_total"
+    assert metric_value(samples, consumed, outcome="applied") == 2
+    assert metric_value(samples, consumed, outcome="dead_lettered") == 1
+    assert metric_value(samples, consumed, outcome="failed") == 0
+    assert metric_value(samples, "shop_events_dead_letters") == 1
+
+
+def test_pruning_keeps_the_totals(client):
+    send_probes(2)
+    with running(Relay), running(Consumer):
+        assert wait_for(lambda: ProbeHit.objects.count() == 2)
+        assert wait_for(lambda: not OutboxEvent.objects.filter(published_at=None).exists())
+    InboxEvent.objects.update(duplicates=1)
+    before = scrape_metrics(client)
+    assert prune_published(older_than=timedelta(0)) == 2
+    assert prune_applied(older_than=timedelta(0)) == 2
+    after = scrape_metrics(client)
+    assert not OutboxEvent.objects.exists()
+    assert not InboxEvent.objects.exists()
+    for name, labels in [
+        ("shop_events_published_total", {}),
+        ("shop_events_consumed_total", {"outcome": "applied"}),
+        ("shop_events_consumed_total", {"outcome": "duplicate"}),
+    ]:
+        assert metric_value(after, name, **labels) == metric_value(before, name, **labels) > 0
