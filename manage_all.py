@@ -4,8 +4,9 @@
     python manage_all.py COMMAND [ARGS...]                  # in every service, in turn
     python manage_all.py --service user_svc COMMAND [ARGS]  # in one
     python manage_all.py seed                               # demo data, where a service has some
-    python manage_all.py run                                # the four services on gunicorn,
-                                                            # and order reconciliation
+    python manage_all.py run                                # the services on gunicorn, their
+                                                            # event relays and consumers, and
+                                                            # order reconciliation
 
 The services and their ports come from the one table in `shop_common.service_table`.
 This is the development launcher: with `DEBUG` unset it runs in development mode (local
@@ -36,6 +37,8 @@ COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m")
 RESET = "\033[0m"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 RECONCILE_EVERY_SECONDS = 30
+# How `run` names an event process in its output: `order-relay`, `user-consumer`.
+EVENT_ROLES = {"relay_events": "relay", "consume_events": "consumer"}
 
 
 def service_dir(service: Service) -> Path:
@@ -101,6 +104,21 @@ def gunicorn_child(service: Service) -> Child:
     return Child(service.name, gunicorn_process(service, folder=folder, env=os.environ, bind=bind))
 
 
+def event_children(service: Service) -> list[Child]:
+    """The service's event relay and consumer (`Service.event_commands`): processes of
+    their own, as in compose and Kubernetes."""
+    short = service.name.removesuffix("_svc")
+    return [
+        Child(
+            f"{short}-{EVENT_ROLES[command]}",
+            ChildProcess(
+                [sys.executable, "manage.py", command], cwd=service_dir(service), env=os.environ
+            ),
+        )
+        for command in service.event_commands
+    ]
+
+
 def reconcile_child(every: int = RECONCILE_EVERY_SECONDS) -> Child:
     """order_svc's `reconcile_orders`, once every `every` seconds: it settles the orders
     that a crash or an unreachable product_svc left pending or unreleased."""
@@ -152,6 +170,7 @@ def main(argv: list[str]) -> int:
     services = [SERVICES[options.service]] if options.service else list(SERVICES.values())
     if options.command == "run":
         children = [gunicorn_child(service) for service in services]
+        children += [child for service in services for child in event_children(service)]
         if SERVICES["order_svc"] in services:
             children.append(reconcile_child())
         for address in admin_addresses(services):

@@ -142,7 +142,8 @@ def test_the_management_commands_they_show_exist() -> None:
             r"manage(?:\.py|_all\.py(?: --service \w+)?) (\w+)", page.read_text()
         )
     }
-    # Django's own and drf-spectacular's; `run` is manage_all.py's; the rest the services' own.
+    # Django's own and drf-spectacular's; `run` is manage_all.py's; the rest the services'
+    # own and common/'s apps'.
     from_packages = {
         "migrate",
         "createsuperuser",
@@ -154,7 +155,11 @@ def test_the_management_commands_they_show_exist() -> None:
         "flushexpiredtokens",
         "run",
     }
-    own = {path.stem for path in REPO.glob("*_svc/*/management/commands/*.py")}
+    own = {
+        path.stem
+        for folder in ("*_svc/*", "common/src/shop_common/*")
+        for path in REPO.glob(f"{folder}/management/commands/*.py")
+    }
     assert shown - from_packages - own == set()
 
 

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import requests
 from shop_common.service_table import SERVICES
 from shop_testing.harness import wait_until_healthy
 from shop_testing.ports import free_port
+from shop_testing.shop import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,8 +78,10 @@ def test_debug_off_still_asks_for_production_secrets(tmp_path: Path):
 
 @pytest.fixture
 def run_env(tmp_path: Path) -> dict[str, str]:
-    """The whole system on free ports, its local files in a temporary folder."""
+    """The whole system on free ports, its local files (the embedded event broker's too:
+    no queues on a shared RabbitMQ) in a temporary folder."""
     env = {**os.environ, "SHOP_VAR_DIR": str(tmp_path), "WEB_CONCURRENCY": "1"}
+    env.pop("AMQP_URL", None)
     for name in SERVICES:
         env[f"{name.upper()}_PORT"] = str(free_port())
     return env
@@ -101,21 +105,44 @@ def port_answers(port: str) -> bool:
         return False
 
 
+def saying(lines: list[str], text: str) -> set[str]:
+    """The processes (by their prefix in `run`'s output) that said `text`."""
+    return {line.partition("|")[0].strip() for line in list(lines) if text in line}
+
+
 def test_run_serves_every_service_and_sigterm_stops_them_all(run_env):
     ports = [run_env[f"{name.upper()}_PORT"] for name in SERVICES]
+    roles = {"relay_events": "relay", "consume_events": "consumer"}
+    event_processes = [
+        f"{name.removesuffix('_svc')}-{roles[command]}"
+        for name, service in SERVICES.items()
+        for command in service.event_commands
+    ]
     runner = start_run(run_env)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(runner.stdout), daemon=True)
+    reader.start()
     try:
         assert all(wait_until_healthy(f"http://127.0.0.1:{port}") for port in ports)
+        # (Not migrated here: they find no tables, and keep trying.)
+        assert wait_for(
+            lambda: saying(lines, "connected to the event broker") >= set(event_processes),
+            timeout=60,
+        ), "".join(lines)
         runner.send_signal(signal.SIGTERM)
-        output, _ = runner.communicate(timeout=30)
+        runner.wait(timeout=30)
+        reader.join(timeout=5)
     finally:
         runner.kill()
+    output = "".join(lines)
 
     assert runner.returncode == 0
     assert "all services stopped" in output
     assert not any(port_answers(port) for port in ports)
     for name in SERVICES:
         assert f"{name:<12}|" in output
+    for process in event_processes:
+        assert f"{process:<12}|" in output
     for name in ("user_svc", "product_svc", "order_svc", "payment_svc"):
         port = run_env[f"{name.upper()}_PORT"]
         assert f"== admin: http://127.0.0.1:{port}/admin/" in output

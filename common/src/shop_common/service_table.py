@@ -21,10 +21,27 @@ class Service:
     # The public entry point; every other service is reached only through it (or by
     # another service), so it believes the `X-Forwarded-*` headers the gateway sets.
     public: bool = False
+    # Writes events to an outbox: runs `manage.py relay_events` beside gunicorn.
+    publishes_events: bool = False
+    # Has a queue (shop_common.events.topology.SUBSCRIPTIONS) or periodic jobs: runs
+    # `manage.py consume_events` beside gunicorn.
+    consumes_events: bool = False
 
     @property
     def env_prefix(self) -> str:
         return self.name.upper()
+
+    @property
+    def event_commands(self) -> list[str]:
+        """The events' management commands this service runs as processes of their own."""
+        return [
+            command
+            for command, runs in (
+                ("relay_events", self.publishes_events),
+                ("consume_events", self.consumes_events),
+            )
+            if runs
+        ]
 
     @property
     def url(self) -> str:
@@ -47,10 +64,12 @@ SERVICES: dict[str, Service] = {
             needs_shared_cache=True,
             public=True,
         ),
-        Service("user_svc", _port("user_svc", 8001)),
+        Service("user_svc", _port("user_svc", 8001), consumes_events=True),
         Service("product_svc", _port("product_svc", 8002)),
-        Service("order_svc", _port("order_svc", 8003)),
-        Service("payment_svc", _port("payment_svc", 8004)),
+        Service("order_svc", _port("order_svc", 8003), publishes_events=True, consumes_events=True),
+        Service(
+            "payment_svc", _port("payment_svc", 8004), publishes_events=True, consumes_events=True
+        ),
     )
 }
 

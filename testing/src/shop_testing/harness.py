@@ -2,9 +2,12 @@
 
 `System` gives every service a fresh database (a new PostgreSQL database when the
 service's `*_DATABASE_URL` is set, else SQLite in a temporary folder), migrates it, and
-runs the service with gunicorn on a free port, exactly as `manage_all.py run` would.
-The services share one temporary var folder (generated keys and secrets) and find each
-other through `<NAME>_URL`.
+runs the service with gunicorn on a free port, exactly as `manage_all.py run` would,
+with its event relay and consumer (`Service.event_commands`). The services share one
+temporary var folder (generated keys and secrets, the embedded event broker) and find
+each other through `<NAME>_URL`. Each system has an event namespace of its own
+(`EVENTS_NAMESPACE`), so parallel runs on one RabbitMQ never share a queue; its queues
+are deleted at close.
 """
 
 import os
@@ -18,8 +21,10 @@ from pathlib import Path
 
 import psycopg
 import requests
+from kombu import Connection
 from psycopg import sql
 
+from shop_common.events.topology import SUBSCRIPTIONS, exchange_name, queue_name
 from shop_common.launcher import ChildProcess, gunicorn_command, gunicorn_environment
 from shop_common.service_table import SERVICES, Service
 from shop_testing.ports import free_port
@@ -69,6 +74,15 @@ class Database:
             )
 
 
+def delete_event_queues(amqp_url: str, namespace: str) -> None:
+    """Delete a namespace's exchange and queues from RabbitMQ."""
+    with Connection(amqp_url, connect_timeout=5) as broker:
+        channel = broker.default_channel
+        for service in SUBSCRIPTIONS:
+            channel.queue_delete(queue_name(service, namespace))
+        channel.exchange_delete(exchange_name(namespace))
+
+
 class ServiceProcess:
     """One service under gunicorn, started as `manage_all.py run` starts it; its output
     goes to a log file shown when it fails."""
@@ -78,8 +92,10 @@ class ServiceProcess:
         self.port = port
         # Decided once, as the system is laid out: a restart may only add variables.
         self.env = gunicorn_environment(service, env, bind=f"127.0.0.1:{port}")
+        self.folder = folder
         self.log_path = folder / f"{service.name}.log"
         self.process: ChildProcess | None = None
+        self.event_processes: list[ChildProcess] = []
 
     @property
     def url(self) -> str:
@@ -112,6 +128,23 @@ class ServiceProcess:
             self.process.stop()
         self.process = None
 
+    def start_events(self) -> None:
+        """Its event relay and consumer, each logging to `<service>-<command>.log`."""
+        for command in self.service.event_commands:
+            process = ChildProcess(
+                [sys.executable, "manage.py", command], cwd=ROOT / self.service.name, env=self.env
+            )
+            with (self.folder / f"{self.service.name}-{command}.log").open("ab") as log:
+                process.start(output=log)
+            self.event_processes.append(process)
+
+    def stop_events(self) -> None:
+        for process in self.event_processes:
+            process.terminate()
+        for process in self.event_processes:
+            process.wait()
+        self.event_processes = []
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
@@ -129,7 +162,9 @@ class System:
             "SHOP_VAR_DIR": str(folder / "var"),
             "WEB_CONCURRENCY": "2",
             "GUNICORN_THREADS": "8",
+            "EVENTS_NAMESPACE": f"xs-{uuid.uuid4().hex[:8]}",
         }
+        self.env = env
         for name, port in ports.items():
             env[f"{name.upper()}_PORT"] = str(port)
             env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
@@ -162,9 +197,14 @@ class System:
                 raise RuntimeError(f"migrate failed in {name}:\n{result.stdout}{result.stderr}")
         with ThreadPoolExecutor() as pool:
             list(pool.map(lambda process: process.start(), self.processes.values()))
+        for process in self.processes.values():
+            process.start_events()
 
     def close(self) -> None:
         for process in self.processes.values():
+            process.stop_events()
             process.stop()
+        if self.env.get("AMQP_URL"):
+            delete_event_queues(self.env["AMQP_URL"], self.env["EVENTS_NAMESPACE"])
         for database in self.databases.values():
             database.drop()

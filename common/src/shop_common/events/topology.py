@@ -24,12 +24,14 @@ def subscriptions() -> dict[str, list[str]]:
     return getattr(settings, "EVENTS_SUBSCRIPTIONS", SUBSCRIPTIONS)
 
 
-def exchange_name() -> str:
-    return f"{namespace()}.events"
+def exchange_name(ns: str | None = None) -> str:
+    """The exchange of namespace `ns` (by default the configured one)."""
+    return f"{ns or namespace()}.events"
 
 
-def queue_name(service: str) -> str:
-    return f"{namespace()}.{service}"
+def queue_name(service: str, ns: str | None = None) -> str:
+    """The queue of `service` in namespace `ns` (by default the configured one)."""
+    return f"{ns or namespace()}.{service}"
 
 
 def subscribed_types(service: str) -> list[str]:
