@@ -30,7 +30,18 @@ ENV_EXAMPLE = REPO / ".env.example"
 MONITORING = REPO / "deploy" / "monitoring"
 APP_SERVICES = {k8s_name(service): service for service in SERVICES.values()}
 # Variables read by the images we run but do not build.
-IMAGE_ENV_PREFIXES = {"postgres": ("POSTGRES_",), "grafana/grafana": ("GF_",)}
+IMAGE_ENV_PREFIXES = {
+    "postgres": ("POSTGRES_",),
+    "grafana/grafana": ("GF_",),
+    "rabbitmq": ("RABBITMQ_",),
+}
+# Each service's event relay and consumer, as compose names them.
+EVENT_PROCESSES = {
+    f"{k8s_name(service).removesuffix('-svc')}-{role}": service
+    for service in SERVICES.values()
+    for command, role in (("relay_events", "relay"), ("consume_events", "consumer"))
+    if command in service.event_commands
+}
 DASHBOARDS = MONITORING / "grafana" / "dashboards"
 PROMQL_WORDS = {"by", "sum", "max", "rate", "increase", "histogram_quantile"}
 # A histogram's series carry these suffixes beside the name the code gives it.
@@ -172,6 +183,8 @@ def test_every_service_of_the_table_is_built_from_the_dockerfile(config: dict[st
         if "build" in service
     }
     reconciler = built.pop("order-reconciler")
+    for name, service in EVENT_PROCESSES.items():
+        assert built.pop(name) == service.name
     assert built == {name: service.name for name, service in APP_SERVICES.items()}
     assert reconciler == SERVICES["order_svc"].name
     for service in config["services"].values():
@@ -190,6 +203,37 @@ def test_orders_are_reconciled_by_the_order_image_with_its_environment(
     assert reconciler["depends_on"][k8s_name(SERVICES["order_svc"])]["condition"] == (
         "service_healthy"
     )
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_PROCESSES))
+def test_each_event_process_runs_its_services_image_once_it_migrated(
+    config: dict[str, Any], name: str
+) -> None:
+    process = config["services"][name]
+    service = EVENT_PROCESSES[name]
+    own = config["services"][k8s_name(service)]
+    command = process["command"][2]
+    assert process["command"] == ["python", "manage.py", command]
+    assert command in service.event_commands
+    assert process["image"] == own["image"]
+    assert process["environment"] == {**own["environment"], "MIGRATE": "0"}
+    assert process["healthcheck"] == {"disable": True}
+    assert {k8s_name(service), "rabbitmq"} == set(process["depends_on"])
+    assert all(dep["condition"] == "service_healthy" for dep in process["depends_on"].values())
+
+
+def test_services_reach_rabbitmq_with_its_own_password(config: dict[str, Any]) -> None:
+    rabbitmq = config["services"]["rabbitmq"]
+    password = rabbitmq["environment"]["RABBITMQ_DEFAULT_PASS"]
+    for service in EVENT_PROCESSES.values():
+        url = urlsplit(config["services"][k8s_name(service)]["environment"]["AMQP_URL"])
+        assert (url.hostname, url.port) == ("rabbitmq", 5672)
+        assert (url.username, url.password) == (
+            rabbitmq["environment"]["RABBITMQ_DEFAULT_USER"],
+            password,
+        )
+    assert len(password) >= 32
+    assert "rabbitmq" in {volume["source"] for volume in rabbitmq["volumes"]}
 
 
 def test_only_the_gateway_is_published_and_on_its_own_port(config: dict[str, Any]) -> None:

@@ -24,6 +24,13 @@ KUSTOMIZATIONS = [K8S / "base", K8S / "overlays" / "example"]
 KUBERNETES_VERSION = "1.33.0"
 SERVICES_BY_K8S_NAME = {k8s_name(service): service for service in SERVICES.values()}
 RECONCILER = "order-svc-reconciler"
+# Each service's event relay and consumer (Service.event_commands), as Deployments.
+EVENT_DEPLOYMENTS = {
+    f"{k8s_name(service)}-{role}": (service, command)
+    for service in SERVICES.values()
+    for command, role in (("relay_events", "relay"), ("consume_events", "consumer"))
+    if command in service.event_commands
+}
 needs_kubectl = pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl not installed")
 
 Objects = list[dict[str, Any]]
@@ -115,7 +122,7 @@ def test_the_kustomization_names_every_file_beside_it(directory: Path) -> None:
 def test_a_deployment_and_a_service_per_service_on_its_table_port(overlay: Objects) -> None:
     deployments, services = of_kind(overlay, "Deployment"), of_kind(overlay, "Service")
     assert set(services) == set(SERVICES_BY_K8S_NAME)
-    assert set(deployments) == set(SERVICES_BY_K8S_NAME) | {RECONCILER}
+    assert set(deployments) == set(SERVICES_BY_K8S_NAME) | {RECONCILER} | set(EVENT_DEPLOYMENTS)
     for name, service in SERVICES_BY_K8S_NAME.items():
         [container] = deployments[name]["spec"]["template"]["spec"]["containers"]
         assert container["image"].rpartition(":")[0].endswith(f"shop/{service.name}")
@@ -130,7 +137,7 @@ def test_every_serving_container_is_probed_and_every_container_bounded(overlay: 
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         assert {"cpu", "memory"} <= set(container["resources"]["requests"])
         assert {"cpu", "memory"} <= set(container["resources"]["limits"])
-        if name == RECONCILER:
+        if name == RECONCILER or name in EVENT_DEPLOYMENTS:
             assert "readinessProbe" not in container  # it serves nothing
             continue
         # The gateway fails open without Redis, so its readiness is only that it runs.
@@ -152,6 +159,22 @@ def test_orders_are_reconciled_by_one_pod_of_the_order_image(overlay: Objects) -
         app["envFrom"],
         app["env"],
     )
+
+
+def test_each_event_process_runs_its_services_image_and_reaches_rabbitmq(
+    overlay: Objects,
+) -> None:
+    deployments = of_kind(overlay, "Deployment")
+    for name, (service, command) in EVENT_DEPLOYMENTS.items():
+        [container] = deployments[name]["spec"]["template"]["spec"]["containers"]
+        [app] = deployments[k8s_name(service)]["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["python", "manage.py", command]
+        assert (container["image"], container["envFrom"], container["env"]) == (
+            app["image"],
+            app["envFrom"],
+            app["env"],
+        )
+        assert "AMQP_URL" in {variable["name"] for variable in container["env"]}
 
 
 def test_gateway_and_product_svc_scale_automatically(overlay: Objects) -> None:

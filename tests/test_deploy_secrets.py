@@ -18,7 +18,12 @@ ONE_VALUE_FILES = {
     "jwt-public-keys.json": "JWT_PUBLIC_KEYS",
 }
 # Who reads the values that every service (or one not named by the file) gets.
-READER = {"redis": "product_svc", "jwt-private-key": "user_svc", "jwt-public-keys": "order_svc"}
+READER = {
+    "redis": "product_svc",
+    "rabbitmq": "order_svc",
+    "jwt-private-key": "user_svc",
+    "jwt-public-keys": "order_svc",
+}
 # Django set up as gunicorn's workers set it up (order_svc reads its client secret there).
 SETUP = "import django; django.setup()"
 
