@@ -64,10 +64,15 @@ class FilesystemChannel(filesystem.Channel):
         super()._queue_bind(exchange, routing_key, pattern, queue)
 
     def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:
-        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
-        final = Path(self.data_folder_out) / name
-        aside = final.with_name(f"writing-{uuid.uuid4()}")
-        aside.write_text(filesystem.dumps(payload))
+        # os.path rather than pathlib: this runs once per event the relay publishes.
+        token = uuid.uuid4().hex
+        final = os.path.join(
+            self.data_folder_out, f"{round(monotonic() * 1000)}_{token}.{queue}.msg"
+        )
+        # No dot in the name: kombu's `_get` sees no queue's message in it.
+        aside = os.path.join(self.data_folder_out, f"writing-{token}")
+        with open(aside, "w") as file:
+            file.write(filesystem.dumps(payload))
         os.replace(aside, final)
 
     def _get(self, queue: str) -> dict[str, Any]:
