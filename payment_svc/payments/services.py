@@ -32,12 +32,15 @@ from payments.models import (
 )
 from payments.providers import Charge, WebhookEvent
 from payments.states import PaymentStatus, check_move
+from shop_common.events import publish
 
 logger = logging.getLogger(__name__)
 
 # What a failure is called when the provider gives no code of its own.
 UNSPECIFIED_FAILURE = "payment_failed"
 CANCELLED_NOTE = "order cancelled"
+# The moves other services learn of, as `payment.<status>` events.
+PUBLISHED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.REFUNDED})
 APPLIED = "applied"
 
 
@@ -119,10 +122,26 @@ def _move(payment: Payment, status: str, *, failure_reason: str = "", note: str 
         payment=payment, status=status, failure_reason=payment.failure_reason, note=note
     )
     transaction.on_commit(metrics.PAYMENT_MOVES.labels(status).inc)
+    if status in PUBLISHED:
+        publish(f"payment.{status}", subject=payment.id, payload=event_payload(payment))
     logger.info(
         "payment moved",
         extra={"payment": str(payment.id), "order": str(payment.order_id), "status": status},
     )
+
+
+def event_payload(payment: Payment) -> dict[str, object]:
+    """What `payment.*` events say (docs/asyncapi.yaml)."""
+    return {
+        "payment_id": payment.id,
+        "order_id": payment.order_id,
+        "user_id": payment.user_id,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "status": payment.status,
+        "failure_reason": payment.failure_reason or None,
+        "provider": payment.provider,
+    }
 
 
 def refund_if_cancelled(payment: Payment) -> Payment:
@@ -160,6 +179,16 @@ def refund_payment(*, payment_id: uuid.UUID, reason: str) -> Payment:
             )
             _move(payment, PaymentStatus.REFUNDED, note=reason)
     return payment
+
+
+def refund_cancelled_orders() -> int:
+    """Refund succeeded payments of cancelled orders that a crash left unrefunded (a
+    periodic job); how many were refunded."""
+    stranded = Payment.objects.filter(
+        status=PaymentStatus.SUCCEEDED,
+        order_id__in=CancelledOrder.objects.values("order_id"),
+    )
+    return len([refund_payment(payment_id=p.id, reason=CANCELLED_NOTE) for p in stranded])
 
 
 @transaction.atomic
