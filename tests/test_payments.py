@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from shop_testing.harness import System
-from shop_testing.shop import Shop, as_json, order_body
+from shop_testing.shop import Shop, as_json, order_body, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_a_declined_card_fails_and_the_customer_may_pay_again(shop):
     assert (retried.status_code, retried.json()["status"]) == (201, "succeeded")
 
 
-def test_tok_async_answers_pending(shop):
+def test_tok_async_is_pending_then_succeeds_by_the_providers_signed_webhook(shop):
     customer = shop.customer()
     order = place(shop, customer)
 
@@ -78,6 +78,9 @@ def test_tok_async_answers_pending(shop):
 
     assert response.status_code == 201
     assert response.json()["status"] == "pending"
+    url = gateway(shop, f"/api/v1/payments/{response.json()['id']}/")
+    # payment_svc's consumer delivers the webhook to the gateway's public URL when due.
+    assert wait_for(lambda: customer.get(url).json()["status"] == "succeeded", timeout=30)
 
 
 def test_someone_elses_or_an_unknown_order_is_a_404(shop):
