@@ -5,7 +5,7 @@ it all from the database."""
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from events_support import namespace, running  # noqa: F401  (a fixture)
 from probes.models import ProbeHit
@@ -101,3 +101,13 @@ def test_pruning_keeps_the_totals(client):
         ("shop_events_consumed_total", {"outcome": "duplicate"}),
     ]:
         assert metric_value(after, name, **labels) == metric_value(before, name, **labels) > 0
+
+
+def test_metrics_still_answer_when_the_events_tables_do_not(client, monkeypatch):
+    def gone(*args, **kwargs):
+        raise DatabaseError("relation does not exist")
+
+    monkeypatch.setattr(OutboxEvent.objects, "aggregate", gone)
+    samples = scrape_metrics(client)
+    assert not [sample for sample in samples if sample.name.startswith("shop_events_")]
+    assert [sample for sample in samples if sample.name == "http_requests_total"]
