@@ -4,13 +4,29 @@ Most rules come from the models (unique sku and slug, price and stock not negati
 the API and the admin refuse the same things.
 """
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from .images import MAX_IMAGE_BYTES
 from .models import PRODUCT_WRITABLE_FIELDS, Category, Product, ProductImage
+
+CENTS = Decimal("0.01")
+
+
+def absolute_url(request: Request | None, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+def iso_datetime(value: datetime) -> str:
+    """As DRF's `DateTimeField` writes it: ISO 8601 in the current time zone, UTC as `Z`."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -19,26 +35,28 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ("id", "name", "slug", "parent")
 
 
+def image_representation(image: ProductImage, request: Request | None) -> dict[str, Any]:
+    return {
+        "id": image.id,
+        "url": absolute_url(request, image.image.url),
+        "thumbnail_url": absolute_url(request, image.thumbnail.url),
+        "alt": image.alt,
+    }
+
+
 class ProductImageSerializer(serializers.ModelSerializer):
     """An image as products show it: `url` answers the image itself, `thumbnail_url` a
     copy at most 400 pixels wide and high, for lists. Absolute, through the caller's host."""
 
-    url = serializers.SerializerMethodField()
-    thumbnail_url = serializers.SerializerMethodField()
+    url = serializers.URLField(read_only=True)
+    thumbnail_url = serializers.URLField(read_only=True)
 
     class Meta:
         model = ProductImage
         fields = ("id", "url", "thumbnail_url", "alt")
 
-    def get_url(self, image: ProductImage) -> str:
-        return self._absolute(image.image.url)
-
-    def get_thumbnail_url(self, image: ProductImage) -> str:
-        return self._absolute(image.thumbnail.url)
-
-    def _absolute(self, url: str) -> str:
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
+    def to_representation(self, image: ProductImage) -> dict[str, Any]:
+        return image_representation(image, self.context.get("request"))
 
 
 class ProductImageUploadSerializer(serializers.Serializer):
@@ -58,6 +76,27 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = ("id", *PRODUCT_WRITABLE_FIELDS, "images", "created_at", "updated_at")
         read_only_fields = ("id", "created_at", "updated_at")
         extra_kwargs: ClassVar = {"slug": {"required": False}}
+
+    def to_representation(self, product: Product) -> dict[str, Any]:
+        """What the declared fields would write, without DRF's field-by-field machinery,
+        which was a fifth of a list page's time (`test_product_serializer` holds the two
+        to the same answer)."""
+        request = self.context.get("request")
+        return {
+            "id": product.id,
+            "sku": product.sku,
+            "name": product.name,
+            "slug": product.slug,
+            "description": product.description,
+            "price": f"{product.price.quantize(CENTS):f}",
+            "currency": product.currency,
+            "category": product.category_id,
+            "stock": product.stock,
+            "is_active": product.is_active,
+            "images": [image_representation(image, request) for image in product.images.all()],
+            "created_at": iso_datetime(product.created_at),
+            "updated_at": iso_datetime(product.updated_at),
+        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Without a slug, a new product gets one made from its name."""

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
+from drf_orjson_renderer.renderers import ORJSONRenderer
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -17,8 +17,9 @@ from shop_common.openapi import error_answer
 from shop_common.permissions import IsStaffOrReadOnly
 
 from . import selectors, services
-from .filters import ProductFilter
+from .filters import CatalogFilterBackend, ProductFilter
 from .models import Category, Product
+from .pagination import CatalogPagination
 from .serializers import (
     CategorySerializer,
     ProductImageSerializer,
@@ -36,10 +37,14 @@ from .serializers import (
     )
 )
 class CatalogViewSet(viewsets.ModelViewSet):
-    """What products and categories share: the permission, integer ids in the path, and
-    deletes through the service (refused with 409 while something still refers to it)."""
+    """What products and categories share: the permission, integer ids in the path,
+    deletes through the service (refused with 409 while something still refers to it),
+    counts kept per catalog version, and orjson, which writes a page of products several
+    times faster than the standard library."""
 
     permission_classes = (IsStaffOrReadOnly,)
+    pagination_class = CatalogPagination
+    renderer_classes = (ORJSONRenderer,)
     lookup_value_regex = r"[0-9]+"
 
     def perform_destroy(self, instance: Product | Category) -> None:
@@ -48,7 +53,7 @@ class CatalogViewSet(viewsets.ModelViewSet):
 
 class ProductViewSet(CatalogViewSet):
     serializer_class = ProductSerializer
-    filter_backends = (DjangoFilterBackend,)
+    filter_backends = (CatalogFilterBackend,)
     filterset_class = ProductFilter
 
     def get_queryset(self) -> QuerySet[Product]:

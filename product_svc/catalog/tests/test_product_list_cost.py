@@ -1,0 +1,102 @@
+"""What a page of the product list costs, in queries (not in time: the machine varies),
+and that the shortcuts taken for it answer exactly what the long way would."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import RequestFactory
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from catalog import services
+from catalog.models import ProductImage
+from catalog.serializers import ProductSerializer
+from catalog.tests.factories import CategoryFactory, ProductFactory
+from shop_common.catalog import bump_catalog_version
+
+URL = "/api/v1/products/"
+
+
+@pytest.fixture
+def shelf() -> None:
+    """Three pages of twenty products, a third of them with two images, under a fresh
+    catalog version."""
+    books = CategoryFactory(slug="books")
+    for number in range(60):
+        product = ProductFactory(category=books, price=Decimal(number))
+        if number % 3 == 0:
+            ProductImage.objects.create(product=product, image=f"p{number}.jpg", thumbnail="t.jpg")
+            ProductImage.objects.create(
+                product=product, image=f"p{number}b.jpg", thumbnail="t.jpg", position=1
+            )
+    bump_catalog_version()
+
+
+def page(client, **query):
+    response = client.get(URL, {"page_size": 20, **query})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_costs_two_queries_once_its_count_is_known(
+    shelf, anonymous_client, django_assert_num_queries
+):
+    with django_assert_num_queries(3):  # the count, the page, the page's images
+        first = page(anonymous_client)
+    for query in ({}, {"page": 3}, {"page": 2, "ordering": "-price"}):
+        with django_assert_num_queries(2):
+            assert page(anonymous_client, **query)["count"] == 60
+    page(anonymous_client, category="books")
+    with django_assert_num_queries(3):  # the category's tree, the page, its images
+        assert page(anonymous_client, category="books", ordering="price")["count"] == 60
+    assert first["next"].endswith("page=2&page_size=20")
+    assert first["previous"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_count_follows_every_committed_catalog_write(shelf, anonymous_client):
+    assert page(anonymous_client, in_stock="true")["count"] == 60
+    product = ProductFactory(stock=0)
+    assert page(anonymous_client)["count"] == 61
+    assert page(anonymous_client, in_stock="true")["count"] == 60
+    services.update_product(product=product, changes={"stock": 5})
+    assert page(anonymous_client, in_stock="true")["count"] == 61
+    services.update_product(product=product, changes={"is_active": False})
+    assert page(anonymous_client)["count"] == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_and_customers_are_counted_apart(shelf, anonymous_client, staff_client):
+    ProductFactory(is_active=False)
+    assert page(anonymous_client)["count"] == 60
+    assert page(staff_client)["count"] == 61
+    assert page(anonymous_client)["count"] == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_list_counts_in_the_database_while_the_cache_is_down(shelf, anonymous_client, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "catalog": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        },
+    }
+    assert page(anonymous_client, ordering="price")["count"] == 60
+
+
+@pytest.mark.django_db
+def test_a_product_reads_as_its_declared_fields_would_write_it(shelf):
+    product = ProductFactory(price=Decimal("7.5"), description="Ünïcode ✓")
+    ProductImage.objects.create(product=product, image="a.jpg", thumbnail="a-t.jpg", alt="side")
+    request = Request(RequestFactory().get(URL, HTTP_HOST="testserver"))
+    serializer = ProductSerializer(context={"request": request})
+
+    fast = serializer.to_representation(product)
+
+    assert fast == serializers.ModelSerializer.to_representation(serializer, product)
+    assert fast["price"] == "7.50"
+    assert fast["created_at"].endswith("Z")
+    assert fast["images"][0]["url"] == "http://testserver/media/a.jpg"
