@@ -1,9 +1,14 @@
 """Categories and products: what the shop sells, at what price, and how many are left."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connections, models
-from django.db.models import F, Q
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Aggregate, F, OuterRef, Q, Subquery
+from django.db.models.functions import JSONArray
+from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 code, e.g. EUR.")
@@ -95,7 +100,36 @@ class Category(models.Model):
             ancestor = parents.get(ancestor)
 
 
+class JSONList(Aggregate):
+    """The rows' values as one JSON array: PostgreSQL's `JSONB_AGG`, SQLite's
+    `JSON_GROUP_ARRAY`."""
+
+    function = "JSONB_AGG"
+    output_field = models.JSONField()
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
 class ProductQuerySet(models.QuerySet["Product"]):
+    def with_image_rows(self) -> "ProductQuerySet":
+        """Each product's images read in the products' own query, as `image_rows`: a list
+        of `[id, image, thumbnail, alt, position]` in no order, or None for none.
+
+        Django's `prefetch_related` costs a second query and a manager per product, as
+        much as the page's own query; a correlated subquery costs PostgreSQL an index
+        lookup per product shown."""
+        images = (
+            ProductImage.objects.filter(product=OuterRef("pk"))
+            .order_by()
+            .values("product")
+            .annotate(rows=JSONList(JSONArray("id", "image", "thumbnail", "alt", "position")))
+            .values("rows")
+        )
+        return self.annotate(image_rows=Subquery(images, output_field=models.JSONField()))
+
     def active(self) -> "ProductQuerySet":
         return self.filter(is_active=True)
 

@@ -9,7 +9,7 @@ def is_staff(user: object) -> bool:
 
 def products_visible_to(user: object) -> ProductQuerySet:
     """Staff see inactive products too; everyone else only what is on sale."""
-    products = Product.objects.prefetch_related("images")
+    products = Product.objects.with_image_rows()
     return products if is_staff(user) else products.active()
 
 

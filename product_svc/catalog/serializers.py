@@ -44,6 +44,18 @@ def image_representation(image: ProductImage, request: Request | None) -> dict[s
     }
 
 
+def images_of(product: Product) -> list[ProductImage]:
+    """The product's images in order: from the `image_rows` its query read
+    (`ProductQuerySet.with_image_rows`), or from the database for one read without."""
+    if not hasattr(product, "image_rows"):
+        return list(product.images.all())
+    rows = sorted(product.image_rows or (), key=lambda row: (row[4], row[0]))
+    return [
+        ProductImage(id=image_id, product=product, image=image, thumbnail=thumbnail, alt=alt)
+        for image_id, image, thumbnail, alt, _ in rows
+    ]
+
+
 class ProductImageSerializer(serializers.ModelSerializer):
     """An image as products show it: `url` answers the image itself, `thumbnail_url` a
     copy at most 400 pixels wide and high, for lists. Absolute, through the caller's host."""
@@ -93,7 +105,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "category": product.category_id,
             "stock": product.stock,
             "is_active": product.is_active,
-            "images": [image_representation(image, request) for image in product.images.all()],
+            "images": [image_representation(image, request) for image in images_of(product)],
             "created_at": iso_datetime(product.created_at),
             "updated_at": iso_datetime(product.updated_at),
         }
