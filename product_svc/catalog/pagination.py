@@ -14,6 +14,7 @@ import logging
 from functools import cached_property
 
 from django.core.cache import caches
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -47,7 +48,11 @@ def catalog_count(queryset: QuerySet) -> int:
     """
     if connections[queryset.db].in_atomic_block:
         return queryset.count()
-    cache, key = caches[CACHE_ALIAS], count_key(queryset)
+    try:
+        key = count_key(queryset)
+    except EmptyResultSet:  # matches nothing whatever the data (an unknown category)
+        return 0
+    cache = caches[CACHE_ALIAS]
     try:
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY) or catalog_version()

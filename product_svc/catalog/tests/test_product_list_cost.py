@@ -67,6 +67,16 @@ def test_the_count_follows_every_committed_catalog_write(shelf, anonymous_client
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_filter_that_matches_nothing_counts_nothing(
+    shelf, anonymous_client, django_assert_num_queries
+):
+    with django_assert_num_queries(1):  # the category's tree: the slug is unknown
+        answer = page(anonymous_client, category="no-such-shelf", in_stock="true")
+    assert answer["count"] == 0
+    assert answer["results"] == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_staff_and_customers_are_counted_apart(shelf, anonymous_client, staff_client):
     ProductFactory(is_active=False)
     assert page(anonymous_client)["count"] == 60
