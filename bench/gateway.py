@@ -1,18 +1,24 @@
 #!/usr/bin/env python
-"""How fast the gateway serves the product list, against product_svc alone and nginx.
+"""How fast the gateway serves the product list, against product_svc alone and two peers.
 
 In one run, on gunicorn, PostgreSQL and Redis with the rate limits raised, wrk measures
-requests/second and p50/p99 latency of the product list served
+requests/second and p50/p99 latency of the first page of the product list
+(`?page_size=20`) served
   (a) by product_svc directly,
   (b) through nginx as a plain reverse proxy in front of product_svc,
   (c) through the gateway with `Cache-Control: no-cache` (to the service every time),
   (d) through the gateway from its cache,
   (e) the gateway's `/healthz`,
-and prints the ratios against the goals. The targets are measured in turn, for several
-rounds, and the median round counts: the machine may be shared. The services run as the
-cross-service tests run them (shop_testing.harness: fresh database, free ports,
-`manage_all.py run`'s gunicorn settings); nginx is Debian's, started here on loopback
-with its own configuration.
+  (f) through a bare django-revproxy 0.13 (`bench/revproxy_peer.py`, gunicorn gthread
+      2 x 8 like the gateway) in front of product_svc,
+  (g) product_svc's own `/healthz`,
+and prints the ratios against the goals, the load average before and after, and the
+resident memory (RSS) of every process of each server. The targets are measured in
+turn, for several rounds, and the median round counts: the machine may be shared. The
+services run as the cross-service tests run them (shop_testing.harness: fresh
+database, free ports, `manage_all.py run`'s gunicorn settings); nginx is Debian's,
+started here on loopback with its own configuration; django-revproxy comes with the
+development requirements.
 
     apt-get install nginx-light wrk
     export PRODUCT_SVC_DATABASE_URL=postgres://postgres@127.0.0.1:5432/product_svc
@@ -34,10 +40,12 @@ from pathlib import Path
 
 import requests
 
-from shop_testing.harness import System
+from shop_common.launcher import ChildProcess
+from shop_testing.harness import System, wait_until_healthy
 from shop_testing.ports import free_port
 
-PRODUCT_LIST = "/api/v1/products/"
+BENCH = Path(__file__).resolve().parent
+PRODUCT_LIST = "/api/v1/products/?page_size=20"
 NGINX_CONF = """
 worker_processes auto;
 pid {prefix}/nginx.pid;
@@ -61,7 +69,15 @@ http {{
     }}
 }}
 """
-GOALS = (("d", "a", 2.0), ("c", "b", 0.8), ("d", "e", 0.7))
+# (top, bottom, goal): the issue's goals for top/bottom; (g)/(e): a service's request
+# stack about as lean as the gateway's.
+GOALS = (
+    ("d", "a", 2.0),
+    ("c", "b", 0.8),
+    ("c", "f", 1.0),
+    ("d", "e", 0.8),
+    ("g", "e", 0.9),
+)
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -89,6 +105,45 @@ def start_nginx(folder: Path, upstream_port: int) -> tuple[subprocess.Popen[byte
             time.sleep(0.1)
     process.terminate()
     raise RuntimeError(f"nginx did not start: {(folder / 'error.log').read_text()}")
+
+
+def start_revproxy(upstream_url: str) -> tuple[ChildProcess, str]:
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "2"]
+    argv += ["--threads", "8", "--bind", f"127.0.0.1:{port}", "revproxy_peer:application"]
+    process = ChildProcess(argv, cwd=BENCH, env={**os.environ, "UPSTREAM": upstream_url})
+    process.start(output=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    if not wait_until_healthy(url):
+        process.stop()
+        raise RuntimeError("django-revproxy did not start")
+    return process, url
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (a master and its workers)."""
+    found = [pid]
+    for each in found:
+        for task in Path(f"/proc/{each}/task").glob("*"):
+            children = (task / "children").read_text().split()
+            found.extend(int(child) for child in children)
+    return found
+
+
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
+
+
+def report_memory(masters: dict[str, int]) -> None:
+    for name, master in masters.items():
+        sizes = [rss_mib(pid) for pid in process_tree(master)]
+        each = ", ".join(f"{size:.0f}" for size in sizes)
+        print(f"RSS {name:<12} {sum(sizes):6.0f} MiB in {len(sizes)} processes ({each})")
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def milliseconds(text: str) -> float:
@@ -135,7 +190,7 @@ def measure(targets: dict, *, seconds: int, connections: int, rounds: int) -> di
         )
         each = " ".join(f"{run.rps:.0f}" for run in runs[name])
         print(
-            f"({name}) {label:<26} {result.rps:>7.0f} req/s   p50 {result.p50_ms:>7.2f} ms"
+            f"({name}) {label:<31} {result.rps:>7.0f} req/s   p50 {result.p50_ms:>7.2f} ms"
             f"   p99 {result.p99_ms:>7.2f} ms   (rounds: {each})",
             flush=True,
         )
@@ -149,8 +204,10 @@ def report(results: dict[str, Result]) -> bool:
         verdict = "ok" if ratio >= goal else "MISSED"
         met &= ratio >= goal
         print(f"({top})/({bottom}) = {ratio:5.2f}   goal >= {goal:.1f}   {verdict}")
-    # Beside the goals: the gateway against the service alone, whatever nginx did.
-    print(f"(c)/(a) = {results['c'].rps / results['a'].rps:5.2f}   (for information)")
+    # Beside the goals: the gateway and the peers against the service alone.
+    for top in ("b", "c", "f"):
+        ratio = results[top].rps / results["a"].rps
+        print(f"({top})/(a) = {ratio:5.2f}   (for information)")
     return met
 
 
@@ -164,23 +221,28 @@ def main() -> int:
         if not os.environ.get(name):
             parser.error(f"{name} must be set: the benchmark runs on PostgreSQL and Redis")
     os.environ.update(RATE_LIMIT_ANON="1000000000/m", RATE_LIMIT_USER="1000000000/m")
+    print(f"load average before: {load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as folder:
         system = System(Path(folder), names=("product_svc", "gateway_svc"))
-        nginx = None
+        nginx = revproxy = None
         try:
             system.start_all()
             seeded = system.manage("product_svc", "seed")
             assert seeded.returncode == 0, seeded.stderr
+            service = system.url("product_svc")
             nginx, nginx_url = start_nginx(
                 Path(folder) / "nginx", system.processes["product_svc"].port
             )
+            revproxy, revproxy_url = start_revproxy(service)
             gateway, fresh = system.url("gateway_svc"), {"Cache-Control": "no-cache"}
             targets = {
-                "a": ("product_svc directly", system.url("product_svc") + PRODUCT_LIST, {}, None),
+                "a": ("product_svc directly", service + PRODUCT_LIST, {}, None),
                 "b": ("nginx -> product_svc", nginx_url + PRODUCT_LIST, {}, None),
                 "c": ("gateway, no-cache", gateway + PRODUCT_LIST, fresh, "MISS"),
                 "d": ("gateway, from its cache", gateway + PRODUCT_LIST, {}, "HIT"),
                 "e": ("gateway /healthz", gateway + "/healthz", {}, None),
+                "f": ("django-revproxy -> product_svc", revproxy_url + PRODUCT_LIST, {}, None),
+                "g": ("product_svc /healthz", service + "/healthz", {}, None),
             }
             results = measure(
                 targets,
@@ -188,7 +250,18 @@ def main() -> int:
                 connections=options.connections,
                 rounds=options.rounds,
             )
+            print(f"load average after: {load()}")
+            report_memory(
+                {
+                    "product_svc": system.processes["product_svc"].process.popen.pid,
+                    "gateway_svc": system.processes["gateway_svc"].process.popen.pid,
+                    "revproxy": revproxy.popen.pid,
+                    "nginx": nginx.pid,
+                }
+            )
         finally:
+            if revproxy is not None:
+                revproxy.stop()
             if nginx is not None:
                 nginx.terminate()
                 nginx.wait(10)
