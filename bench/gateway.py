@@ -157,7 +157,9 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str]) ->
     output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(f"errors while measuring {url}:\n{output}")
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.MULTILINE))
+    if len(latency) != 2:
+        raise RuntimeError(f"no latency distribution from wrk for {url}:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     return Result(rps, milliseconds(latency["50"]), milliseconds(latency["99"]))
 

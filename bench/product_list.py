@@ -29,12 +29,18 @@ from catalog.models import Product  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+# The four (each goal: p50 <= 15 ms with 100,000 products), then the older ones.
 QUERIES = {
+    "ordered by price, descending": "/api/v1/products/?ordering=-price",
+    "a category, min price, by price": (
+        "/api/v1/products/?category=electronics&min_price=10&ordering=-price"
+    ),
+    "in stock, newest first, page 200": (
+        "/api/v1/products/?in_stock=true&ordering=-created_at&page=200"
+    ),
+    "search laptop, by price": "/api/v1/products/?search=laptop&ordering=price",
     "filtered, ordered by price": (
         "/api/v1/products/?category=books&min_price=10&max_price=500&in_stock=true&ordering=price"
-    ),
-    "filtered, newest first, page 50": (
-        "/api/v1/products/?category=electronics&in_stock=true&ordering=-created_at&page=50"
     ),
     "search, ordered by name": "/api/v1/products/?search=steel%20kettle&ordering=name",
     "everything, default order": "/api/v1/products/",
