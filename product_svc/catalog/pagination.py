@@ -11,13 +11,13 @@ under the version that write replaces and never outlives it.
 
 import hashlib
 import logging
-from functools import cached_property
 
 from django.core.cache import caches
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
@@ -71,6 +71,8 @@ def catalog_count(queryset: QuerySet) -> int:
 
 
 class CatalogPaginator(Paginator):
+    # Django's cached_property, as Paginator's own: Python 3.11's functools one holds a
+    # lock per class, which made every thread of a worker wait for one count's Redis call.
     @cached_property
     def count(self) -> int:
         return catalog_count(self.object_list)
