@@ -11,6 +11,12 @@ from gunicorn import util
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 worker_class = "gthread"
+# One worker per core, each with 8 threads for the time a request waits on PostgreSQL,
+# Redis or another service. Measured with wrk (16 connections, the product list on
+# product_svc, 2 cores, 3 rounds side by side, docs/benchmarks.md): 2 x 8 gave 141
+# requests/s, 2 x 4 122, 2 x 2 115, 3 x 4 132 (medians; the rounds overlap on a shared
+# machine, but nothing beat 2 x 8). The gateway's threads wait on the services for most
+# of a request, so it keeps at least as many.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Every upstream timeout and retry budget ends well inside this.
