@@ -75,6 +75,19 @@ class InternalOrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderEventSerializer(serializers.ModelSerializer):
+    """An order as its `order.*` events carry it (docs/asyncapi.yaml); `services._apply`
+    adds what the move itself says (`previous_status`, `note`, `paid`)."""
+
+    order_id = serializers.UUIDField(source="id")
+    items = OrderLineSerializer(source="lines", many=True)
+
+    class Meta:
+        model = Order
+        fields = ("order_id", "user_id", "status", "total", "currency", "tracking_number", "items")
+        read_only_fields = fields
+
+
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from orders import metrics, reservations
@@ -25,7 +26,9 @@ from orders.exceptions import (
     UnknownProducts,
 )
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
-from orders.states import Actor, OrderStatus, check_move
+from orders.serializers import OrderEventSerializer
+from orders.states import PAID_FOR, PLACED, Actor, OrderStatus, check_move
+from shop_common.events import publish
 from shop_common.serializers import MAX_ORDER_TOTAL
 
 logger = logging.getLogger(__name__)
@@ -250,13 +253,26 @@ def _apply(
     note: str = "",
     changes: dict[str, Any] | None = None,
 ) -> None:
-    """Save the new status (and changed fields) and add it to the history.
+    """Save the new status (and changed fields), add it to the history, and publish
+    `order.<status>` for a placed order, all in the caller's transaction.
 
     The caller has checked the move and holds the order's row lock.
     """
     changes = changes or {}
+    previous = order.status
     for name, value in changes.items():
         setattr(order, name, value)
     order.status = status
     order.save(update_fields=["status", "updated_at", *changes])
     OrderStatusEvent.objects.create(order=order, status=status, note=note, actor_id=actor_id)
+    if status in PLACED:
+        # Read once for the event and the caller's answer alike.
+        prefetch_related_objects([order], "lines")
+        payload = {
+            **OrderEventSerializer(order).data,
+            "previous_status": previous,
+            "note": note,
+            # Whether a payment was taken: for a cancellation, whether it must be refunded.
+            "paid": status in PAID_FOR or previous in PAID_FOR,
+        }
+        publish(f"order.{status}", subject=order.id, payload=payload)

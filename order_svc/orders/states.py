@@ -50,6 +50,8 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], Actor] = {
 # orders are attempts that never became a purchase; only staff see them. Other services
 # learn of every move into one of these: it is published as `order.<status>`.
 PLACED = frozenset({S.CONFIRMED, S.PAID, S.SHIPPED, S.DELIVERED, S.CANCELLED})
+# Orders a payment was taken for: cancelling one of them refunds it (payment_svc).
+PAID_FOR = frozenset({S.PAID, S.SHIPPED, S.DELIVERED})
 # Orders whose reservation must be given back to product_svc (once it has said so, the
 # order records `released_at`).
 RELEASING = frozenset({S.REJECTED, S.FAILED, S.CANCELLED})

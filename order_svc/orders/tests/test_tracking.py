@@ -184,9 +184,9 @@ def test_a_page_of_orders_costs_four_queries_however_long(
 
 
 def test_a_move_reads_lines_and_history_once(order, staff, django_assert_num_queries):
-    # Visibility check, then in a savepoint: lock, update, history row; then the answer's
-    # lines and history.
-    with django_assert_num_queries(8):
+    # Visibility check, then in a savepoint: lock, update, history row, the lines (for the
+    # event and the answer alike), the event in the outbox; then the answer's history.
+    with django_assert_num_queries(9):
         assert move(staff, order["id"], "paid").status_code == 200
 
 
