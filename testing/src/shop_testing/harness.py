@@ -128,11 +128,13 @@ class ServiceProcess:
             self.process.stop()
         self.process = None
 
-    def start_events(self) -> None:
+    def start_events(self, **extra_env: str) -> None:
         """Its event relay and consumer, each logging to `<service>-<command>.log`."""
         for command in self.service.event_commands:
             process = ChildProcess(
-                [sys.executable, "manage.py", command], cwd=ROOT / self.service.name, env=self.env
+                [sys.executable, "manage.py", command],
+                cwd=ROOT / self.service.name,
+                env={**self.env, **extra_env},
             )
             with (self.folder / f"{self.service.name}-{command}.log").open("ab") as log:
                 process.start(output=log)
