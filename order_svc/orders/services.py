@@ -27,7 +27,7 @@ from orders.exceptions import (
 )
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
 from orders.serializers import OrderEventSerializer
-from orders.states import PAID_FOR, PLACED, Actor, OrderStatus, check_move
+from orders.states import EVENT_TYPES, PAID_FOR, Actor, OrderStatus, check_move
 from shop_common.events import publish
 from shop_common.serializers import MAX_ORDER_TOTAL
 
@@ -254,7 +254,7 @@ def _apply(
     changes: dict[str, Any] | None = None,
 ) -> None:
     """Save the new status (and changed fields), add it to the history, and publish
-    `order.<status>` for a placed order, all in the caller's transaction.
+    `order.<status>` (`EVENT_TYPES`) for a placed order, all in the caller's transaction.
 
     The caller has checked the move and holds the order's row lock.
     """
@@ -265,7 +265,7 @@ def _apply(
     order.status = status
     order.save(update_fields=["status", "updated_at", *changes])
     OrderStatusEvent.objects.create(order=order, status=status, note=note, actor_id=actor_id)
-    if status in PLACED:
+    if status in EVENT_TYPES:
         # Read once for the event and the caller's answer alike.
         prefetch_related_objects([order], "lines")
         payload = {
@@ -275,4 +275,4 @@ def _apply(
             # Whether a payment was taken: for a cancellation, whether it must be refunded.
             "paid": status in PAID_FOR or previous in PAID_FOR,
         }
-        publish(f"order.{status}", subject=order.id, payload=payload)
+        publish(EVENT_TYPES[status], subject=order.id, payload=payload)

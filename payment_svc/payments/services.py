@@ -31,7 +31,7 @@ from payments.models import (
     Refund,
 )
 from payments.providers import Charge, WebhookEvent
-from payments.states import PaymentStatus, check_move
+from payments.states import EVENT_TYPES, PaymentStatus, check_move
 from shop_common.events import publish
 
 logger = logging.getLogger(__name__)
@@ -39,8 +39,6 @@ logger = logging.getLogger(__name__)
 # What a failure is called when the provider gives no code of its own.
 UNSPECIFIED_FAILURE = "payment_failed"
 CANCELLED_NOTE = "order cancelled"
-# The moves other services learn of, as `payment.<status>` events.
-PUBLISHED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.REFUNDED})
 APPLIED = "applied"
 
 
@@ -122,8 +120,8 @@ def _move(payment: Payment, status: str, *, failure_reason: str = "", note: str 
         payment=payment, status=status, failure_reason=payment.failure_reason, note=note
     )
     transaction.on_commit(metrics.PAYMENT_MOVES.labels(status).inc)
-    if status in PUBLISHED:
-        publish(f"payment.{status}", subject=payment.id, payload=event_payload(payment))
+    if status in EVENT_TYPES:
+        publish(EVENT_TYPES[status], subject=payment.id, payload=event_payload(payment))
     logger.info(
         "payment moved",
         extra={"payment": str(payment.id), "order": str(payment.order_id), "status": status},

@@ -24,6 +24,13 @@ MOVES = frozenset(
         (S.SUCCEEDED, S.REFUNDED),
     }
 )
+# The moves other services learn of, as events of these types. Written out (not built
+# from the status) so that the catalogue test finds every type published.
+EVENT_TYPES: dict[PaymentStatus, str] = {
+    S.SUCCEEDED: "payment.succeeded",
+    S.FAILED: "payment.failed",
+    S.REFUNDED: "payment.refunded",
+}
 # At most one payment per order in these: one that may still take the money, or took it.
 ACTIVE = frozenset({S.PENDING, S.SUCCEEDED})
 

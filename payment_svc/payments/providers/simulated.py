@@ -43,8 +43,8 @@ TOKENS: dict[str, tuple[str, str | None]] = {
     "tok_async": (PENDING, None),
 }
 # Stripe's names for a PaymentIntent's outcome.
-EVENT_TYPES = {SUCCEEDED: "payment_intent.succeeded", FAILED: "payment_intent.payment_failed"}
-OUTCOMES = {event_type: status for status, event_type in EVENT_TYPES.items()}
+WEBHOOK_TYPES = {SUCCEEDED: "payment_intent.succeeded", FAILED: "payment_intent.payment_failed"}
+OUTCOMES = {event_type: status for status, event_type in WEBHOOK_TYPES.items()}
 # A delivery in progress holds its webhook this long; a failed one waits 2^attempts s.
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF_SECONDS = 300
@@ -87,7 +87,7 @@ class SimulatedProvider(Provider):
         event_id = _derived("evt", key)
         event = {
             "id": event_id,
-            "type": EVENT_TYPES[SUCCEEDED],
+            "type": WEBHOOK_TYPES[SUCCEEDED],
             "created": int(time.time()),
             "data": {
                 "object": {
