@@ -43,6 +43,7 @@ import requests
 from shop_common.launcher import ChildProcess
 from shop_testing.harness import System, wait_until_healthy
 from shop_testing.ports import free_port
+from shop_testing.processes import load, memory_line, process_tree
 
 BENCH = Path(__file__).resolve().parent
 PRODUCT_LIST = "/api/v1/products/?page_size=20"
@@ -120,30 +121,9 @@ def start_revproxy(upstream_url: str) -> tuple[ChildProcess, str]:
     return process, url
 
 
-def process_tree(pid: int) -> list[int]:
-    """`pid` and every process below it (a master and its workers)."""
-    found = [pid]
-    for each in found:
-        for task in Path(f"/proc/{each}/task").glob("*"):
-            children = (task / "children").read_text().split()
-            found.extend(int(child) for child in children)
-    return found
-
-
-def rss_mib(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
-
-
 def report_memory(masters: dict[str, int]) -> None:
     for name, master in masters.items():
-        sizes = [rss_mib(pid) for pid in process_tree(master)]
-        each = ", ".join(f"{size:.0f}" for size in sizes)
-        print(f"RSS {name:<12} {sum(sizes):6.0f} MiB in {len(sizes)} processes ({each})")
-
-
-def load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+        print(memory_line(name, process_tree(master)))
 
 
 def milliseconds(text: str) -> float:

@@ -2,39 +2,76 @@
 """Benchmark of placing orders: many concurrent customers against the real services.
 
     USER_SVC_DATABASE_URL=... PRODUCT_SVC_DATABASE_URL=... ORDER_SVC_DATABASE_URL=... \\
-        .venv/bin/python bench/orders.py [--clients 32] [--seconds 30]
+    PAYMENT_SVC_DATABASE_URL=... REDIS_URL=... [AMQP_URL=...] \\
+        .venv/bin/python bench/orders.py [--via both] [--clients 16] [--seconds 20]
 
-Starts user_svc, product_svc and order_svc under gunicorn on fresh databases (the
-cross-service test harness does it; PostgreSQL when the `*_DATABASE_URL` variables are
-set), creates a few hot products with little stock and many cold ones with plenty, then
-lets every client place orders as fast as it can for a while: one to three lines, often
-with a hot product, so stock runs short and reservations contend on the same rows.
+Starts every service as `make run` does (gunicorn, the event relays and consumers) on
+fresh databases through the cross-service test harness (PostgreSQL when the
+`*_DATABASE_URL` variables are set), with the gateway's rate limits raised. For each way
+in (`--via`: order_svc directly, through the gateway, or both in turn in one run), it
+creates a few hot products with little stock and many cold ones with plenty, then lets
+every client place orders, each with an `Idempotency-Key` of its own, as fast as it can
+for a while: one to three lines, often with a hot product, so stock runs short and
+reservations contend on the same rows.
 
-Prints orders per second, p50/p99 latency and a consistency check: for every product the
-stock taken equals the quantities of its confirmed orders, and no order is left pending.
-Exits 1 when the check fails.
+Prints, per way in, orders per second and p50/p99 latency, the gateway's figures against
+the direct ones, the outbox lag of the orders' events (published minus written, p50/p99),
+the load average before and after, the resident memory of every process, and a
+consistency check: for every product the stock taken equals the quantities of its
+confirmed orders, and no order is left pending. Exits 1 when the check fails.
+
+`--profile DIR` samples one worker of order_svc, product_svc and the gateway with py-spy
+while the last way in runs (raw folded stacks in DIR) and prints their top lines.
 """
 
 import argparse
+import json
 import os
 import random
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
 from shop_testing.harness import System
-from shop_testing.shop import Shop
+from shop_testing.processes import (
+    cpu_seconds,
+    load,
+    memory_line,
+    process_tree,
+    processes_matching,
+)
+from shop_testing.shop import Shop, order_body
 
-SERVICES = ("user_svc", "product_svc", "order_svc")
+SERVICES = ("gateway_svc", "user_svc", "product_svc", "order_svc", "payment_svc")
 TAKEN_STATUSES = ("confirmed", "paid", "shipped", "delivered")
+PROFILED = ("order_svc", "product_svc", "gateway_svc")
+# The outbox lag of order_svc's events written in a time window, read in its own shell.
+LAG_QUERY = """
+import json
+from shop_common.events.models import OutboxEvent
+rows = OutboxEvent.objects.filter(occurred_at__gte="{start}", occurred_at__lt="{end}")
+print(json.dumps({{
+    "waiting": rows.filter(published_at=None).count(),
+    "lags": [
+        (published - occurred).total_seconds()
+        for occurred, published in rows.exclude(published_at=None).values_list(
+            "occurred_at", "published_at"
+        )
+    ],
+}}))
+"""
 
 
 @dataclass
@@ -42,15 +79,26 @@ class Results:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    seconds: float = 0.0
+    window: tuple[str, str] = ("", "")
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def add(self, status: int, seconds: float) -> None:
         with self.lock:
             self.statuses[status] += 1
             self.latencies.append(seconds)
 
+    @property
+    def orders_per_second(self) -> float:
+        return self.statuses[201] / self.seconds
+
+    def percentile(self, fraction: float) -> float:
+        latencies = sorted(self.latencies)
+        return latencies[min(len(latencies) - 1, int(len(latencies) * fraction))]
+
 
 def customer_loop(
-    shop: Shop,
+    orders_url: str,
     customer: requests.Session,
     products: dict[str, list[int]],
     until: float,
@@ -63,7 +111,12 @@ def customer_loop(
             chosen.append(rng.choice(products["hot"]))
         items = [(product_id, rng.randint(1, 3)) for product_id in chosen]
         started = time.monotonic()
-        response = shop.place(customer, *items)
+        response = customer.post(
+            orders_url,
+            json=order_body(*items),
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+            timeout=30,
+        )
         out.add(response.status_code, time.monotonic() - started)
 
 
@@ -94,24 +147,87 @@ def consistency(shop: Shop, initial: dict[int, int]) -> list[str]:
     return problems
 
 
-def report(results: Results, seconds: float, problems: list[str]) -> None:
-    latencies = sorted(results.latencies)
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    confirmed = results.statuses[201]
+def outbox_lag(system: System, window: tuple[str, str], *, drain: float = 60) -> str:
+    """p50/p99/max of published - written for order_svc's events of the window, once the
+    relay has published them all (or `drain` seconds have passed)."""
+    deadline = time.monotonic() + drain
+    while True:
+        query = LAG_QUERY.format(start=window[0], end=window[1])
+        result = system.manage("order_svc", "shell", "-c", query)
+        if result.returncode != 0:
+            return f"unreadable: {result.stderr[-300:]}"
+        found = json.loads(result.stdout.strip().splitlines()[-1])
+        if not found["waiting"] or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    lags = sorted(found["lags"])
+    if not lags:
+        return "no events"
+    p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+    return (
+        f"{len(lags)} events, p50 {statistics.median(lags) * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms, {found['waiting']} unpublished"
+    )
+
+
+def report(name: str, results: Results, lag: str) -> None:
+    count = len(results.latencies)
     lines = [
-        f"requests        {len(latencies)} in {seconds:.1f} s ({len(latencies) / seconds:.1f}/s)",
-        f"orders placed   {confirmed} ({confirmed / seconds:.1f} orders/s)",
-        f"answers         {dict(sorted(results.statuses.items()))}",
-        f"latency         p50 {statistics.median(latencies) * 1000:.0f} ms, "
-        f"p99 {p99 * 1000:.0f} ms",
-        "consistency     "
-        + (
-            "OK: stock taken = confirmed quantities, nothing pending"
-            if not problems
-            else "FAILED\n  " + "\n  ".join(problems)
-        ),
+        f"[{name}]",
+        f"  requests      {count} in {results.seconds:.1f} s ({count / results.seconds:.1f}/s)",
+        f"  orders placed {results.statuses[201]} ({results.orders_per_second:.1f} orders/s)",
+        f"  answers       {dict(sorted(results.statuses.items()))}",
+        f"  latency       p50 {statistics.median(results.latencies) * 1000:.0f} ms, "
+        f"p99 {results.percentile(0.99) * 1000:.0f} ms",
+        f"  outbox lag    {lag}",
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def report_ratios(runs: dict[str, Results]) -> None:
+    if set(runs) != {"direct", "gateway"}:
+        return
+    gateway, direct = runs["gateway"], runs["direct"]
+    print(
+        "gateway / direct: orders/s "
+        f"{gateway.orders_per_second / direct.orders_per_second:.2f}, p50 "
+        f"{statistics.median(gateway.latencies) / statistics.median(direct.latencies):.2f}, "
+        f"p99 {gateway.percentile(0.99) / direct.percentile(0.99):.2f}"
+    )
+
+
+def report_memory(system: System) -> None:
+    for name, service in system.processes.items():
+        if service.process and service.process.popen:
+            print(memory_line(name, process_tree(service.process.popen.pid)))
+        for command, child in zip(
+            service.service.event_commands, service.event_processes, strict=True
+        ):
+            if child.popen:
+                print(memory_line(f"{name} {command}", [child.popen.pid]))
+
+
+def cpu_by_part(system: System) -> dict[str, float]:
+    """CPU seconds used so far by each service (gunicorn and its event processes), by the
+    PostgreSQL backends of the system's databases, and by this benchmark's clients."""
+    parts = {}
+    for name, service in system.processes.items():
+        pids = process_tree(service.process.popen.pid) if service.process else []
+        pids += [child.popen.pid for child in service.event_processes if child.popen]
+        parts[name] = sum(cpu_seconds(pid) for pid in pids)
+    backends = [pid for db in system.databases.values() for pid in processes_matching(db.name)]
+    parts["postgresql"] = sum(cpu_seconds(pid) for pid in backends) if backends else 0.0
+    parts["clients"] = cpu_seconds(os.getpid())
+    return parts
+
+
+def report_cpu(results: Results) -> None:
+    orders = max(results.statuses[201], 1)
+    each = ", ".join(
+        f"{name} {seconds * 1000 / orders:.1f}" for name, seconds in results.cpu.items()
+    )
+    total = sum(seconds for name, seconds in results.cpu.items() if name != "clients")
+    print(f"  CPU per order {total * 1000 / orders:.1f} ms without the clients ({each})")
 
 
 def setup(shop: Shop, options: argparse.Namespace) -> tuple[dict[str, list[int]], dict[int, int]]:
@@ -130,37 +246,125 @@ def setup(shop: Shop, options: argparse.Namespace) -> tuple[dict[str, list[int]]
     return {"hot": hot, "cold": cold}, initial
 
 
+def start_profiles(system: System, folder: Path, seconds: float) -> list[subprocess.Popen]:
+    """py-spy on the first worker of each profiled service, for the whole run."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    folder.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for name in PROFILED:
+        worker = process_tree(system.processes[name].process.popen.pid)[1]
+        argv = [py_spy, "record", "--format", "raw", "--function", "--rate", "200", "--nonblocking"]
+        argv += ["--duration", str(int(seconds)), "--pid", str(worker)]
+        argv += ["--output", str(folder / f"{name}.txt")]
+        spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return spies
+
+
+def top_lines(path: Path, count: int = 12) -> str:
+    """The functions most often at the top of a sampled stack (own) and anywhere on it
+    (inclusive). py-spy leaves out threads that wait (for a socket, a lock)."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    for line in path.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        frames = [frame for frame in stack.split(";") if frame]
+        if not frames:
+            continue
+        own[frames[-1]] += int(samples)
+        inclusive.update(dict.fromkeys(frames, int(samples)))
+    total = sum(own.values())
+    if not total:
+        return f"{path.stem}: no samples"
+    lines = [f"{path.stem}: {total} samples"]
+    lines += [f"  own {n / total:6.1%}  {frame}" for frame, n in own.most_common(count)]
+    lines += [f"  all {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(count * 2)]
+    return "\n".join(lines)
+
+
+def run(
+    system: System, shop: Shop, orders_url: str, options: argparse.Namespace
+) -> tuple[Results, dict[int, int]]:
+    products, initial = setup(shop, options)
+    with ThreadPoolExecutor(8) as pool:
+        customers = list(pool.map(lambda _: shop.customer(), range(options.clients)))
+    # Each worker thread's first order opens its connections and fetches its tokens.
+    warm_up = Results()
+    with ThreadPoolExecutor(options.clients) as pool:
+        for customer in customers:
+            pool.submit(
+                customer_loop, orders_url, customer, products, time.monotonic() + 2, warm_up
+            )
+    results = Results()
+    cpu_before = cpu_by_part(system)
+    begun = datetime.now(UTC).isoformat()
+    started = time.monotonic()
+    until = started + options.seconds
+    with ThreadPoolExecutor(options.clients) as pool:
+        loops = [
+            pool.submit(customer_loop, orders_url, customer, products, until, results)
+            for customer in customers
+        ]
+    for loop in loops:
+        loop.result()
+    results.seconds = time.monotonic() - started
+    cpu_after = cpu_by_part(system)
+    results.cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    results.window = (begun, datetime.now(UTC).isoformat())
+    return results, initial
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--via", choices=("direct", "gateway", "both"), default="both")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--hot", type=int, default=3, help="products everyone wants")
     parser.add_argument("--hot-stock", type=int, default=300)
     parser.add_argument("--cold", type=int, default=200, help="products with plenty of stock")
+    parser.add_argument("--profile", type=Path, help="py-spy's raw stacks go to this folder")
     options = parser.parse_args()
     if not os.environ.get("ORDER_SVC_DATABASE_URL", "").startswith("postgres"):
         sys.stderr.write("note: no PostgreSQL URLs set, running on SQLite\n")
-    with tempfile.TemporaryDirectory() as folder:
+    os.environ.update(RATE_LIMIT_ANON="1000000000/m", RATE_LIMIT_USER="1000000000/m")
+    ways = ("direct", "gateway") if options.via == "both" else (options.via,)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-orders-") as folder:
         system = System(Path(folder), names=SERVICES)
         try:
             system.start_all()
             shop = Shop(system)
-            products, initial = setup(shop, options)
-            with ThreadPoolExecutor(8) as pool:
-                customers = list(pool.map(lambda _: shop.customer(), range(options.clients)))
-            results = Results()
-            started = time.monotonic()
-            until = started + options.seconds
-            with ThreadPoolExecutor(options.clients) as pool:
-                loops = [
-                    pool.submit(customer_loop, shop, customer, products, until, results)
-                    for customer in customers
-                ]
-            for loop in loops:
-                loop.result()
-            elapsed = time.monotonic() - started
+            entries = {
+                "direct": shop.orders(),
+                "gateway": f"{system.url('gateway_svc')}/api/v1/orders/",
+            }
+            print(f"load average before: {load()}", flush=True)
+            runs: dict[str, Results] = {}
+            initial: dict[int, int] = {}
+            for way in ways:
+                if options.profile and way == ways[-1]:
+                    spies = start_profiles(system, options.profile, options.seconds)
+                runs[way], stock = run(system, shop, entries[way], options)
+                initial |= stock
+            print(f"load average after: {load()}")
+            report_memory(system)
+            for way, results in runs.items():
+                report(way, results, outbox_lag(system, results.window))
+                report_cpu(results)
+            report_ratios(runs)
             problems = consistency(shop, initial)
-            report(results, elapsed, problems)
+            print(
+                "consistency: "
+                + (
+                    "OK: stock taken = confirmed quantities, nothing pending"
+                    if not problems
+                    else "FAILED\n  " + "\n  ".join(problems)
+                )
+            )
+            if options.profile:
+                for spy in spies:
+                    spy.wait(60)
+                for name in PROFILED:
+                    print(top_lines(options.profile / f"{name}.txt"))
         finally:
             system.close()
     return 1 if problems else 0
