@@ -4,29 +4,20 @@ Most rules come from the models (unique sku and slug, price and stock not negati
 the API and the admin refuse the same things.
 """
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from shop_common.serializers import decimal_text, iso_datetime
+
 from .images import MAX_IMAGE_BYTES
 from .models import PRODUCT_WRITABLE_FIELDS, Category, Product, ProductImage
-
-CENTS = Decimal("0.01")
 
 
 def absolute_url(request: Request | None, url: str) -> str:
     return request.build_absolute_uri(url) if request is not None else url
-
-
-def iso_datetime(value: datetime) -> str:
-    """As DRF's `DateTimeField` writes it: ISO 8601 in the current time zone, UTC as `Z`."""
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -100,7 +91,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "name": product.name,
             "slug": product.slug,
             "description": product.description,
-            "price": f"{product.price.quantize(CENTS):f}",
+            "price": decimal_text(product.price),
             "currency": product.currency,
             "category": product.category_id,
             "stock": product.stock,
