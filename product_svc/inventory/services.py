@@ -64,6 +64,7 @@ class ReservationItem:
 @dataclass(frozen=True)
 class ReserveOutcome:
     reservation: Reservation
+    lines: list[ReservationLine]
     created: bool  # False: the id was reserved before and this is that first result
 
 
@@ -88,42 +89,53 @@ def release(*, reservation_id: uuid.UUID) -> Reservation:
 
 
 def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:
-    items = sorted(items, key=attrgetter("product_id"))  # the fixed lock order
-    with transaction.atomic():
-        reservation = _claim(reservation_id, Reservation.State.RESERVED)
-        if reservation is None:
-            reservation = Reservation.objects.prefetch_related("lines").get(id=reservation_id)
-            if reservation.state == Reservation.State.RELEASED:
-                raise ReservationReleased(reservation_id)
-            return ReserveOutcome(reservation, created=False)
-        short = [item for item in items if not _take(item)]
-        # Read after the updates: the rows we changed are locked, so this is what we took.
-        products = Product.objects.in_bulk([item.product_id for item in items])
-        unknown = sorted(
-            item.product_id
-            for item in items
-            if item.product_id not in products or not products[item.product_id].is_active
-        )
-        if unknown:
-            raise UnknownProducts(unknown)
-        if short:
-            raise OutOfStock(
-                [Shortage(i.product_id, i.quantity, products[i.product_id].stock) for i in short]
-            )
-        # Checked inside the transaction that took the stock, so a refusal takes none.
-        if sum(products[i.product_id].price * i.quantity for i in items) > MAX_ORDER_TOTAL:
-            raise OrderTooLarge(MAX_ORDER_TOTAL)
-        ReservationLine.objects.bulk_create(
-            _line(reservation, products[item.product_id], item.quantity) for item in items
-        )
-        catalog_changed()
+    try:
+        outcome = _take_all(reservation_id, items)
+    except IntegrityError:
+        # The id was claimed before (a twin's uncommitted claim made the insert wait for
+        # its outcome). Nothing was taken: the claim is the transaction's first statement.
+        reservation = Reservation.objects.prefetch_related("lines").filter(id=reservation_id)
+        first = reservation.first()
+        if first is None:
+            raise
+        if first.state == Reservation.State.RELEASED:
+            raise ReservationReleased(reservation_id) from None
+        return ReserveOutcome(first, list(first.lines.all()), created=False)
     logger.info(
         "stock reserved",
         extra={"reservation_id": str(reservation_id), "lines": len(items)},
     )
-    return ReserveOutcome(
-        Reservation.objects.prefetch_related("lines").get(id=reservation_id), created=True
+    return outcome
+
+
+@transaction.atomic
+def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:
+    """Claim the id (its primary key decides between twins) and take every line, in one
+    transaction; the claim comes first, so an `IntegrityError` means the id was taken."""
+    reservation = Reservation.objects.create(id=reservation_id, state=Reservation.State.RESERVED)
+    items = sorted(items, key=attrgetter("product_id"))  # the fixed lock order
+    short = [item for item in items if not _take(item)]
+    # Read after the updates: the rows we changed are locked, so this is what we took.
+    products = Product.objects.in_bulk([item.product_id for item in items])
+    unknown = sorted(
+        item.product_id
+        for item in items
+        if item.product_id not in products or not products[item.product_id].is_active
     )
+    if unknown:
+        raise UnknownProducts(unknown)
+    if short:
+        raise OutOfStock(
+            [Shortage(i.product_id, i.quantity, products[i.product_id].stock) for i in short]
+        )
+    # Checked inside the transaction that took the stock, so a refusal takes none.
+    if sum(products[i.product_id].price * i.quantity for i in items) > MAX_ORDER_TOTAL:
+        raise OrderTooLarge(MAX_ORDER_TOTAL)
+    lines = ReservationLine.objects.bulk_create(
+        _line(reservation, products[item.product_id], item.quantity) for item in items
+    )
+    catalog_changed()
+    return ReserveOutcome(reservation, lines, created=True)
 
 
 def _release_once(reservation_id: uuid.UUID) -> str:

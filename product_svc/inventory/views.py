@@ -16,7 +16,7 @@ from shop_common.scopes import ServiceScope
 
 from . import services
 from .models import Reservation
-from .serializers import ReservationSerializer, ReserveSerializer
+from .serializers import ReservationSerializer, ReserveSerializer, reservation_answer
 
 
 class InternalView(APIView):
@@ -35,7 +35,7 @@ class ReservationListView(InternalView):
             items=[services.ReservationItem(**item) for item in serializer.validated_data["items"]],
         )
         return Response(
-            ReservationSerializer(outcome.reservation).data,
+            reservation_answer(outcome.reservation, outcome.lines),
             status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
         )
 

@@ -1,0 +1,74 @@
+"""What a reservation costs in queries, held here so that it cannot grow unseen: order_svc
+makes one for every order placed (docs/benchmarks.md, "Placing orders")."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
+
+from catalog.models import Product
+from catalog.tests.factories import ProductFactory
+from inventory.models import Reservation
+from inventory.serializers import ReservationSerializer, reservation_answer
+
+pytestmark = pytest.mark.django_db
+
+URL = "/internal/v1/reservations/"
+
+
+def reserve_body(*products: Product, reservation_id: str | None = None) -> dict:
+    return {
+        "reservation_id": reservation_id or str(uuid.uuid4()),
+        "items": [{"product_id": product.pk, "quantity": 1} for product in products],
+    }
+
+
+def statements(queries: CaptureQueriesContext) -> list[str]:
+    """The SQL sent, without the savepoints of the test's own transaction."""
+    return [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+def test_a_reservation_claims_its_id_takes_each_line_reads_once_and_writes_its_lines(
+    service_client,
+):
+    products = [ProductFactory(stock=5) for _ in range(3)]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = service_client.post(URL, reserve_body(*products), format="json")
+
+    assert response.status_code == 201
+    sent = statements(queries)
+    # The claim, one conditional update per line, the products read back, the lines.
+    assert len(sent) == 1 + len(products) + 1 + 1, "\n".join(sent)
+    # No savepoint of its own: the claim is its transaction's first statement.
+    assert len(queries) - len(sent) == 2
+
+
+def test_a_repeated_reservation_reads_the_first_result_and_takes_nothing(service_client):
+    products = [ProductFactory(stock=5) for _ in range(2)]
+    first = service_client.post(URL, reserve_body(*products), format="json").json()
+
+    with CaptureQueriesContext(connection) as queries:
+        again = service_client.post(
+            URL, reserve_body(*products, reservation_id=first["reservation_id"]), format="json"
+        )
+
+    assert again.status_code == 200
+    assert again.json() == first
+    # The refused claim, then the reservation and its lines.
+    assert len(statements(queries)) == 3, "\n".join(statements(queries))
+    assert [p.stock for p in Product.objects.filter(pk__in=[p.pk for p in products])] == [4, 4]
+
+
+def test_the_answer_is_what_the_serializers_fields_write(service_client):
+    kettle, mug = ProductFactory(price="39.90"), ProductFactory(price="4.00")
+    reserved = service_client.post(URL, reserve_body(kettle, mug), format="json").json()
+    reservation = Reservation.objects.get(pk=reserved["reservation_id"])
+    serializer = ReservationSerializer(reservation)
+
+    declared = serializers.ModelSerializer.to_representation(serializer, reservation)
+
+    assert reserved == reservation_answer(reservation, reservation.lines.all()) == declared
+    assert serializer.data == declared
