@@ -92,7 +92,9 @@ def confirm_order(order_id: uuid.UUID, reservation: reservations.Reservation) ->
     Only a reservation product_svc holds confirms an order; a reservation that does not
     match the lines (a broken answer) or mixes currencies raises instead.
     """
-    order = Order.objects.select_for_update().get(pk=order_id)
+    # The lines come with the locked row and stay cached on it: the prices written into
+    # them below are what the event and the answer read, with no second query.
+    order = Order.objects.select_for_update().prefetch_related("lines").get(pk=order_id)
     check_move(order.status, OrderStatus.CONFIRMED, Actor.SYSTEM)
     reserved = {item.product_id: item for item in reservation.items}
     lines = list(order.lines.all())

@@ -1,0 +1,43 @@
+"""What placing an order costs in queries, held here so that it cannot grow unseen
+(docs/benchmarks.md, "Placing orders"), and the hand-written answers that keep its CPU
+down held equal to what DRF's declared fields write."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
+
+from orders.models import Order
+from orders.serializers import OrderEventSerializer, OrderSerializer
+from shop_common.events.models import OutboxEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(queries: CaptureQueriesContext) -> list[str]:
+    """The SQL sent, without the savepoints that stand for transactions inside a test's."""
+    return [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+def test_placing_an_order_with_a_key_costs_thirteen_queries_however_many_lines(place):
+    for lines in ([(1, 1)], [(1, 1), (2, 3)]):
+        with CaptureQueriesContext(connection) as queries:
+            response = place(*lines, HTTP_IDEMPOTENCY_KEY=f"cost-{len(lines)}")
+
+        assert response.status_code == 201, response.json()
+        sent = statements(queries)
+        # The key's claim; the pending order, its lines, its history and the key's link
+        # to it; then, after product_svc's answer, the locked order with its lines, the
+        # lines' prices, the status, its history entry and its outbox event; the history
+        # for the answer; the answer stored for the key.
+        assert len(sent) == 1 + 4 + 6 + 1 + 1, "\n".join(sent)
+
+
+def test_the_order_and_its_event_are_what_the_serializers_fields_write(place):
+    order = Order.objects.get(pk=place((1, 3), (2, 7)).json()["id"])
+    shown, published = OrderSerializer(order), OrderEventSerializer(order)
+
+    assert shown.data == serializers.ModelSerializer.to_representation(shown, order)
+    assert published.data == serializers.ModelSerializer.to_representation(published, order)
+    event = OutboxEvent.objects.get(type="order.confirmed", subject=str(order.id))
+    assert {name: event.payload[name] for name in published.data} == published.data
