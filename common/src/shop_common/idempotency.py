@@ -13,6 +13,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -167,8 +168,12 @@ class IdempotencyKeys(Generic[Record]):
 
     def _insert(self, *, user_id: int, key: str, request_hash: str) -> Record | None:
         now = timezone.now()
+        # One INSERT is atomic on its own: outside a transaction it needs no BEGIN and
+        # COMMIT (two more round trips for every keyed POST); inside one, a savepoint
+        # keeps a refused insert from breaking the caller's transaction.
+        in_transaction = transaction.get_connection().in_atomic_block
         try:
-            with transaction.atomic():
+            with transaction.atomic() if in_transaction else nullcontext():
                 return self.model.objects.create(
                     user_id=user_id,
                     key=key,
