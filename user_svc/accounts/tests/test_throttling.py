@@ -2,7 +2,9 @@
 after too many, whoever owns the email; counted before the password is checked."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -12,6 +14,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from shop_common import rate_limits
 from shop_common.rate_limits import counters
 
 URL = "/api/v1/auth/token/"
@@ -134,7 +137,16 @@ def test_after_too_many_failures_even_the_right_password_is_refused_with_429(api
     )
 
 
-def test_an_unknown_email_is_refused_exactly_like_a_known_one(api, user):
+@pytest.fixture
+def one_instant(monkeypatch):
+    """Every window read at the same second, so two refusals name the same wait."""
+    now = time.time()
+    monkeypatch.setattr(rate_limits, "time", SimpleNamespace(time=lambda: now))
+
+
+def test_an_unknown_email_is_refused_exactly_like_a_known_one(api, user, one_instant):
+    # Without one_instant, a second ending between the two refusals made their
+    # Retry-After (and so their detail) differ by one: a flaky test, not a leak.
     fail(api, user.email, 3)
     fail(api, "nobody@example.com", 3)
 
