@@ -1,6 +1,7 @@
 """The catalog as a spreadsheet: the columns staff export, edit and import back in the
 admin (django-import-export), matched by `sku` and checked as strictly as the API."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -21,6 +22,39 @@ class CategorySlugWidget(widgets.ForeignKeyWidget):
             return super().clean(value, row, **kwargs)
         except Category.DoesNotExist:
             raise ValueError(f"No category has the slug {value!r}.") from None
+
+
+class PriceWidget(widgets.DecimalWidget):
+    """A decimal cell; text that is no number is that row's error, not a traceback."""
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Decimal | None:
+        try:
+            return super().clean(value, row, **kwargs)
+        except ArithmeticError:  # decimal.InvalidOperation, which the admin shows raw
+            raise ValueError(f"Enter a number, not {value!r}.") from None
+
+
+class QuantityWidget(widgets.IntegerWidget):
+    """A whole number: `1.5` is refused, not cut down to 1; `2.0` (a spreadsheet's
+    number cell) is 2."""
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> int | None:
+        try:
+            number = PriceWidget().clean(value, row, **kwargs)
+        except ValueError:
+            raise ValueError(f"Enter a whole number, not {value!r}.") from None
+        if number is not None and number != number.to_integral_value():
+            raise ValueError(f"Enter a whole number, not {value!r}.")
+        return super().clean(value, row, **kwargs)
+
+
+class YesNoWidget(widgets.BooleanWidget):
+    """1 or 0, true or false: anything else is refused rather than read as false."""
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> bool | None:
+        if value not in (*self.TRUE_VALUES, *self.FALSE_VALUES, *self.NULL_VALUES):
+            raise ValueError(f"Enter 1 or 0, not {value!r}.")
+        return super().clean(value, row, **kwargs)
 
 
 # What a spreadsheet takes for the start of a formula in a cell of a file it opens
@@ -119,6 +153,9 @@ class ProductResource(CatalogResource):
     category = fields.Field(
         attribute="category", column_name="category", widget=CategorySlugWidget()
     )
+    price = fields.Field(attribute="price", column_name="price", widget=PriceWidget())
+    stock = fields.Field(attribute="stock", column_name="stock", widget=QuantityWidget())
+    is_active = fields.Field(attribute="is_active", column_name="is_active", widget=YesNoWidget())
 
     class Meta:
         model = Product

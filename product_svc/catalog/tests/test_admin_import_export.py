@@ -150,6 +150,11 @@ def test_a_file_with_refused_rows_shows_each_error_and_changes_nothing(
         6: (["BIG-1", "D", "d", "", "123456789.00", "EUR", "", 1, 1], "price"),
         7: (["TINY-1", "E", "e", "", "1e-20000", "EUR", "", 1, 1], "price"),
         8: (["TWIN-1", "F", "kettle", "", "1.00", "EUR", "", 1, 1], "slug"),
+        9: (["WORD-1", "G", "g", "", "abc", "EUR", "", 1, 1], "price"),
+        10: (["NAN-1", "H", "h", "", "NaN", "EUR", "", 1, 1], "price"),
+        11: (["HALF-1", "I", "i", "", "1.00", "EUR", "", "1.5", 1], "stock"),
+        12: (["MANY-1", "J", "j", "", "1.00", "EUR", "", "many", 1], "stock"),
+        13: (["ODD-1", "K", "k", "", "1.00", "EUR", "", 1, "maybe"], "is_active"),
     }
     rows = [good, *(row for row, _ in bad_rows.values())]
 
