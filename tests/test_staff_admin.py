@@ -2,6 +2,8 @@
 through its real login page, in a real browser, with their user_svc email and password;
 each service's groups decide what they see there."""
 
+import uuid
+
 import pytest
 
 from shop_testing.shop import PASSWORD, new_superuser
@@ -64,6 +66,40 @@ def test_the_demo_staff_opens_every_admin_and_sees_what_its_groups_allow(system,
     assert not any(link.startswith("/admin/auth/") for link in catalog_links | order_links)
     assert page.goto(f"{products}/admin/auth/user/").status == 403
     assert page.goto(f"{products}/admin/catalog/product/").status == 200
+
+
+def test_a_catalog_editor_opens_the_catalog_but_no_order_or_payment(system, page, demo_staff):
+    email = f"editor-{uuid.uuid4().hex[:8]}@example.com"
+    made = system.manage(
+        "user_svc",
+        "shell",
+        "-c",
+        "from accounts.models import User; "
+        f"User.objects.create_user(email={email!r}, password={PASSWORD!r}, is_staff=True)",
+    )
+    assert made.returncode == 0, made.stderr
+    granted = system.manage(
+        "product_svc",
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import Group; "
+        "from shop_common.staff.groups import grant_groups; "
+        f"grant_groups(email={email!r}, groups=[Group.objects.get(name='Catalog editors')])",
+    )
+    assert granted.returncode == 0, granted.stderr
+    products, orders = system.url("product_svc"), system.url("order_svc")
+    payments = system.url("payment_svc")
+
+    sign_in(page, products, email)
+    assert "/admin/catalog/product/" in links(page)
+    assert page.goto(f"{products}/admin/catalog/product/add/").status == 200
+    # Staff, so every admin lets them in; no group there, so they may do nothing.
+    sign_in(page, orders, email)
+    assert page.url == f"{orders}/admin/"
+    assert "have permission to view or edit anything" in page.content()
+    assert page.goto(f"{orders}/admin/orders/order/").status == 403
+    sign_in(page, payments, email)
+    assert page.goto(f"{payments}/admin/payments/payment/").status == 403
 
 
 def test_a_wrong_password_is_refused_by_the_admin_login_page(system, page, demo_staff):
