@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -48,6 +49,13 @@ class PaymentInline(ReadOnlyInline):
     verbose_name_plural = "payments and refunds (from payment_svc)"
 
 
+def user_svc_id(user: AbstractBaseUser) -> int | None:
+    """The staff member's user_svc account id, the id the API's history names actors by
+    (None for an admin account that user_svc did not sign in, as in tests)."""
+    account = getattr(user, "staff_account", None)
+    return account.user_svc_id if account else None
+
+
 def move_action(status: OrderStatus) -> Callable[..., None]:
     """An admin action that moves the selected orders to `status`, each through the
     state machine; orders that may not move are named, not changed."""
@@ -56,11 +64,10 @@ def move_action(status: OrderStatus) -> Callable[..., None]:
         moved = 0
         for order in queryset:
             try:
-                # Admin accounts are order_svc's own, not shop users: named in the note.
                 services.change_status(
                     order_id=order.id,
                     status=status,
-                    actor_id=None,
+                    actor_id=user_svc_id(request.user),
                     note=f"admin: {request.user.get_username()}",
                 )
                 moved += 1

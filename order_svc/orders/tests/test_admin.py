@@ -2,9 +2,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from orders.models import Order, Payment
+from orders.models import Order, OrderStatusEvent, Payment
 from orders.states import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory
+from orders.tests.test_events import published
+from shop_common.staff.models import StaffAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -12,6 +14,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client):
     user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    # Signed in through user_svc, as account 42 (shop_common.staff).
+    StaffAccount.objects.create(user=user, user_svc_id=42)
     client.force_login(user)
     return client
 
@@ -70,3 +74,17 @@ def test_the_change_page_shows_the_orders_payments_and_refunds(admin_client, con
     assert "Payments and refunds" in page
     for shown in ("pay-declined", "card_declined", "pay-refunded", "refunded"):
         assert shown in page
+
+
+def test_cancelling_a_paid_order_in_the_admin_asks_for_its_refund(admin_client, product_svc):
+    paid = OrderFactory(status=OrderStatus.PAID, currency="EUR")
+
+    admin_client.post(
+        "/admin/orders/order/", {"action": "mark_cancelled", "_selected_action": [paid.pk]}
+    )
+
+    # payment_svc refunds the payment of an order.cancelled that says it was paid, as it
+    # does for a cancel through the API (tests/test_order_flow.py).
+    assert [event["paid"] for event in published("order.cancelled")] == [True]
+    moved = OrderStatusEvent.objects.filter(order=paid).latest("at")
+    assert (moved.status, moved.actor_id, moved.note) == ("cancelled", 42, "admin: admin")
