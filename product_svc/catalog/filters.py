@@ -2,7 +2,7 @@
 naming the parameter, never a silently ignored filter."""
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -61,11 +61,7 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Every word must appear in the name, the description or the SKU."""
-        for term in value.split()[:MAX_SEARCH_TERMS]:
-            queryset = queryset.filter(
-                Q(name__icontains=term) | Q(description__icontains=term) | Q(sku__icontains=term)
-            )
-        return queryset
+        return queryset.matching(value.split()[:MAX_SEARCH_TERMS])
 
 
 class CatalogFilterBackend(DjangoFilterBackend):

@@ -4,12 +4,13 @@ and that the shortcuts taken for it answer exactly what the long way would."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
 from rest_framework import serializers
 from rest_framework.request import Request
 
 from catalog import selectors, services
-from catalog.models import ProductImage
+from catalog.models import Product, ProductImage
 from catalog.serializers import ProductSerializer
 from catalog.tests.factories import CategoryFactory, ProductFactory
 from shop_common.catalog import bump_catalog_version
@@ -117,3 +118,28 @@ def test_a_product_reads_as_its_declared_fields_would_write_it(shelf):
     assert fast["price"] == "7.50"
     assert fast["created_at"].endswith("Z")
     assert fast["images"][1]["url"] == "http://testserver/media/a.jpg"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_searched_page_costs_one_query_once_its_count_is_known(
+    shelf, anonymous_client, django_assert_num_queries
+):
+    ProductFactory(name="Steel Kettle", description="Boils water")
+    with django_assert_num_queries(2):  # the count, the page
+        assert page(anonymous_client, search="steel kettle", ordering="price")["count"] == 1
+    with django_assert_num_queries(1):
+        assert page(anonymous_client, search="steel kettle", ordering="-name")["count"] == 1
+
+
+@pytest.mark.django_db
+def test_the_search_reads_its_trigram_index_on_postgresql():
+    """The index of migration 0005 serves only the expression `SearchedText` writes
+    under `icontains`: if either changes alone, PostgreSQL stops using the index and a
+    search walks the whole table again."""
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's")
+    searched = Product.objects.active().matching(["laptop", "steel"]).order_by()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the table is tiny in a test
+        plan = searched.explain()
+    assert "catalog_product_searched_text_trgm" in plan
