@@ -6,14 +6,14 @@ Domain errors (`payments.exceptions`) become HTTP answers in the shared exceptio
 import uuid
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from payments import idempotency, selectors, services
+from payments import idempotency, providers, selectors, services
 from payments.exceptions import PaymentError
 from payments.models import IdempotencyRecord
 from payments.serializers import (
@@ -106,6 +106,17 @@ class WebhookView(APIView):
         description="Signed with HMAC-SHA256 over `<timestamp>.<raw body>`, sent as "
         "`Payment-Signature: t=<timestamp>,v1=<hex>`; applied once however often it comes.",
         request={"application/json": OpenApiTypes.OBJECT},
+        parameters=[
+            # Named, so clients and fuzzers reach the signature check instead of a 404.
+            OpenApiParameter(
+                "provider",
+                str,
+                OpenApiParameter.PATH,
+                enum=sorted(providers.PROVIDERS),
+                description="The provider this build knows; only the configured one "
+                "(`PAYMENT_PROVIDER`) is answered.",
+            )
+        ],
         responses={
             200: OpenApiResponse(WebhookReceivedSerializer, description="Received."),
             400: error_answer(

@@ -36,6 +36,7 @@ def test_the_schema_names_every_payment_operation(client):
     }
     webhook = paths["/api/v1/payments/webhooks/{provider}/"]["post"]
     assert webhook.get("security", []) in ([], [{}])  # no token asked
+    assert webhook["parameters"][0]["schema"] == {"type": "string", "enum": ["simulated"]}
 
 
 def test_metrics_count_payments_and_webhooks(client, paid, django_capture_on_commit_callbacks):
