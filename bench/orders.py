@@ -44,7 +44,7 @@ from pathlib import Path
 
 import requests
 
-from shop_testing.harness import System
+from shop_testing.harness import ServiceProcess, System
 from shop_testing.processes import (
     cpu_seconds,
     load,
@@ -196,29 +196,78 @@ def report_ratios(runs: dict[str, Results]) -> None:
     )
 
 
+def event_processes(service: ServiceProcess) -> list[tuple[str, int]]:
+    """(command, pid) of each of a service's event processes: relay, consume."""
+    commands = [command.removesuffix("_events") for command in service.service.event_commands]
+    pids = [child.popen.pid for child in service.event_processes]
+    return list(zip(commands, pids, strict=True))
+
+
 def report_memory(system: System) -> None:
     for name, service in system.processes.items():
         if service.process and service.process.popen:
             print(memory_line(name, process_tree(service.process.popen.pid)))
-        for command, child in zip(
-            service.service.event_commands, service.event_processes, strict=True
-        ):
-            if child.popen:
-                print(memory_line(f"{name} {command}", [child.popen.pid]))
+        for command, pid in event_processes(service):
+            print(memory_line(f"{name} {command}", [pid]))
 
 
-def cpu_by_part(system: System) -> dict[str, float]:
-    """CPU seconds used so far by each service (gunicorn and its event processes), by the
-    PostgreSQL backends of the system's databases, and by this benchmark's clients."""
+def processes_by_part(system: System) -> dict[str, list[int]]:
+    """Each service's gunicorn master and workers, each of its event processes, the
+    PostgreSQL backends of the system's databases, and this benchmark's clients."""
     parts = {}
     for name, service in system.processes.items():
-        pids = process_tree(service.process.popen.pid) if service.process else []
-        pids += [child.popen.pid for child in service.event_processes if child.popen]
-        parts[name] = sum(cpu_seconds(pid) for pid in pids)
-    backends = [pid for db in system.databases.values() for pid in processes_matching(db.name)]
-    parts["postgresql"] = sum(cpu_seconds(pid) for pid in backends) if backends else 0.0
-    parts["clients"] = cpu_seconds(os.getpid())
+        parts[name] = process_tree(service.process.popen.pid) if service.process else []
+        for command, pid in event_processes(service):
+            parts[f"{name} {command}"] = [pid]
+    parts["postgresql"] = [
+        pid for database in system.databases.values() for pid in processes_matching(database.name)
+    ]
+    parts["clients"] = [os.getpid()]
     return parts
+
+
+class CpuMeter:
+    """The CPU each part uses while a run lasts. Processes are looked at every second, so a
+    PostgreSQL backend that ends meanwhile (connections are recycled) still counts."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.part_of: dict[int, str] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> "CpuMeter":
+        self._look(at_start=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self._look(at_start=False)
+
+    def _watch(self) -> None:
+        while not self.stop.wait(1):
+            self._look(at_start=False)
+
+    def _look(self, *, at_start: bool) -> None:
+        for part, pids in processes_by_part(self.system).items():
+            for pid in pids:
+                used = cpu_seconds(pid)
+                if not used:
+                    continue
+                # A process first seen after the start began during the run.
+                self.first.setdefault(pid, used if at_start else 0.0)
+                self.last[pid] = used
+                self.part_of[pid] = part
+
+    def seconds(self) -> dict[str, float]:
+        parts: Counter[str] = Counter()
+        for pid, used in self.last.items():
+            parts[self.part_of[pid]] += used - self.first[pid]
+        return dict(parts)
 
 
 def report_cpu(results: Results) -> None:
@@ -295,11 +344,10 @@ def run(
                 customer_loop, orders_url, customer, products, time.monotonic() + 2, warm_up
             )
     results = Results()
-    cpu_before = cpu_by_part(system)
     begun = datetime.now(UTC).isoformat()
     started = time.monotonic()
     until = started + options.seconds
-    with ThreadPoolExecutor(options.clients) as pool:
+    with CpuMeter(system) as meter, ThreadPoolExecutor(options.clients) as pool:
         loops = [
             pool.submit(customer_loop, orders_url, customer, products, until, results)
             for customer in customers
@@ -307,8 +355,7 @@ def run(
     for loop in loops:
         loop.result()
     results.seconds = time.monotonic() - started
-    cpu_after = cpu_by_part(system)
-    results.cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    results.cpu = meter.seconds()
     results.window = (begun, datetime.now(UTC).isoformat())
     return results, initial
 
