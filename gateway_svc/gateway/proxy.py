@@ -29,7 +29,7 @@ from shop_common.client import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from shop_common.errors import PayloadTooLarge, body_limit
+from shop_common.errors import body_limit, body_too_large
 from shop_common.request_id import HEADER as REQUEST_ID_HEADER
 
 HOP_BY_HOP = frozenset(
@@ -54,7 +54,7 @@ def named_in(connection: str | None) -> set[str]:
 
 
 def read_body(request: HttpRequest) -> bytes:
-    """The request body, at most its path's limit (`body_limit`: 413 beyond).
+    """The request body, at most its path's limit (`body_limit`; `body_too_large` beyond).
 
     A declared length was checked by `JSONErrorMiddleware`; read from the stream, since
     Django's `request.body` would refuse a larger body the path is allowed (an image
@@ -68,7 +68,7 @@ def read_body(request: HttpRequest) -> bytes:
     limit = body_limit(request.path_info)
     body = request.META["wsgi.input"].read(limit + 1)
     if len(body) > limit:
-        raise PayloadTooLarge(f"Request body is larger than {limit} bytes.")
+        raise body_too_large(request.path_info)
     return body
 
 

@@ -91,8 +91,11 @@ GATEWAY_ROUTES = [
     {"prefix": "/api/v1/payments/webhooks/", "service": "payment_svc", "methods": ["POST"]},
 ]
 # Paths allowed a body over MAX_REQUEST_BODY_BYTES (`shop_common.errors.body_limit`), as
-# product_svc allows them: an image upload, 5 MiB and the form around it.
-LARGER_BODY_PATHS = [(r"/api/v1/products/[0-9]+/images/", 5 * 1024 * 1024 + 64 * 1024)]
+# product_svc allows them: an image upload, 5 MiB and the form around it; a larger one is
+# a 400 naming `image`, as product_svc answers it.
+LARGER_BODY_PATHS = [
+    (r"/api/v1/products/[0-9]+/images/", 5 * 1024 * 1024 + 64 * 1024, "image"),
+]
 # What a route gets for each field it does not name.
 GATEWAY_ROUTE_DEFAULTS = {
     "auth": "none",

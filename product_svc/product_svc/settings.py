@@ -51,5 +51,6 @@ STORAGES = {
     ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# An image upload's body: the image and the form around it (its boundaries and `alt`).
-LARGER_BODY_PATHS = [(r"/api/v1/products/[0-9]+/images/", MAX_IMAGE_BYTES + 64 * 1024)]
+# An image upload's body: the image and the form around it (its boundaries and `alt`); a
+# larger one is a 400 naming `image`, like an image over MAX_IMAGE_BYTES.
+LARGER_BODY_PATHS = [(r"/api/v1/products/[0-9]+/images/", MAX_IMAGE_BYTES + 64 * 1024, "image")]

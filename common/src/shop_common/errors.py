@@ -161,15 +161,25 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> Response:
 
 def body_limit(path: str) -> int | None:
     """The most bytes a request to `path` may send: `DATA_UPLOAD_MAX_MEMORY_SIZE`, unless
-    `LARGER_BODY_PATHS` (pairs of a path regex and a size) names the path, as for uploads."""
-    for pattern, limit in settings.LARGER_BODY_PATHS:
+    `LARGER_BODY_PATHS` (a path regex, a size and the upload's field) names the path."""
+    for pattern, limit, _field in settings.LARGER_BODY_PATHS:
         if re.fullmatch(pattern, path):
             return limit
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
+def body_too_large(path: str) -> DomainError:
+    """The refusal of a body over `body_limit(path)`: 413, or on an upload path a 400
+    naming its field, as the contract answers a file that is too large."""
+    limit = body_limit(path)
+    for pattern, _limit, field in settings.LARGER_BODY_PATHS:
+        if re.fullmatch(pattern, path):
+            return InvalidFields({field: [f"The upload is larger than {limit} bytes."]})
+    return PayloadTooLarge(f"Request body is larger than {limit} bytes.")
+
+
 class JSONErrorMiddleware:
-    """Refuses oversized bodies with 413 and turns HTML error pages into JSON."""
+    """Refuses oversized bodies (`body_too_large`) and turns HTML error pages into JSON."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -180,8 +190,7 @@ class JSONErrorMiddleware:
             return error_response(400, "Content-Length must be a whole number.")
         limit = body_limit(request.path_info)
         if limit is not None and int(length) > limit:
-            too_large = PayloadTooLarge(f"Request body is larger than {limit} bytes.")
-            return domain_error_response(too_large)
+            return domain_error_response(body_too_large(request.path_info))
         response = self.get_response(request)
         if (
             response.status_code >= 400

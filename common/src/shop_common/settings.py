@@ -387,7 +387,8 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         # Bodies over this size are refused with 413 before anything reads them.
         "OPERATOR_NETWORKS": operator_networks(),
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024),
-        # Paths allowed a larger body (`shop_common.errors.body_limit`): a service's uploads.
+        # Paths allowed a larger body (`shop_common.errors.body_limit`): a service's uploads,
+        # as (path regex, size, the upload's field).
         "LARGER_BODY_PATHS": [],
         "CSRF_FAILURE_VIEW": "shop_common.errors.csrf_failure",
         # Browsers send cookies to a host whatever its port: locally every admin is on

@@ -110,6 +110,20 @@ def test_a_file_over_5_mb_is_refused(staff_client, media_root):
     assert stored_files(media_root) == set()
 
 
+def test_a_file_far_over_5_mb_is_refused_as_the_images_400_before_it_is_read(
+    staff_client, media_root
+):
+    # Past the path's body limit (the image and its form), the body is never read: still
+    # the contract's 400 naming `image`, not a 413.
+    far_too_big = picture("PNG") + b"\0" * (2 * MAX_IMAGE_BYTES)
+
+    response = upload(staff_client, ProductFactory(), far_too_big, name="photo.png")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["image"]
+    assert stored_files(media_root) == set()
+
+
 def test_an_image_of_too_many_pixels_is_refused_unread(staff_client, media_root):
     # A one-bit PNG compresses a huge blank area into a few kilobytes: a decompression bomb.
     bomb = picture("PNG", size=(10_000, MAX_IMAGE_PIXELS // 10_000 + 1), mode="1")
