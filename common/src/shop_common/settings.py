@@ -61,14 +61,16 @@ EDGE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
 ]
 # What a service with a database adds for its admin: static files, sessions, users.
+# Sessions, users, messages and X-Frame-Options run on the admin's paths only
+# (`shop_common.admin_only`); CSRF is checked for every view.
 ADMIN_MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "shop_common.admin_only.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop_common.admin_only.AuthenticationMiddleware",
+    "shop_common.admin_only.MessageMiddleware",
+    "shop_common.admin_only.XFrameOptionsMiddleware",
 ]
 TEMPLATES = [
     {
@@ -215,7 +217,7 @@ def staff_sign_in_settings(base: dict[str, Any]) -> dict[str, Any]:
     staff in against user_svc: the backend, the re-check after Django's authentication
     middleware, and how often a session is re-checked (seconds)."""
     middleware = base["MIDDLEWARE"]
-    after_auth = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+    after_auth = middleware.index("shop_common.admin_only.AuthenticationMiddleware") + 1
     return {
         "AUTHENTICATION_BACKENDS": ["shop_common.staff.backends.StaffBackend"],
         "MIDDLEWARE": [

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/boom/", views.boom),
     path("api/database-gone/", views.database_gone),
     path("plain/", views.plain),
+    path("plain/form/", views.plain_form),
     path("logs/", views.log_something),
     path("two-queries/", views.two_queries),
     path("api/cheese/", views.buy_cheese),

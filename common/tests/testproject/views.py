@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes
 from rest_framework.request import Request
@@ -55,6 +55,12 @@ def database_gone(request: Request) -> Response:
 @require_GET
 def plain(request: HttpRequest) -> HttpResponse:
     return HttpResponse("plain")
+
+
+@require_POST
+def plain_form(request: HttpRequest) -> HttpResponse:
+    """A form's target outside the admin: CSRF-checked like any Django view."""
+    return HttpResponse("posted")
 
 
 @require_GET

@@ -8,6 +8,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, logout
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 
+from shop_common.admin_only import is_admin_path
 from shop_common.staff.directory import DirectoryUnavailable, look_up
 from shop_common.staff.models import StaffAccount
 from shop_common.staff.services import update_local_user
@@ -35,10 +36,12 @@ class StaffRecheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Only a request with a session cookie is looked at: reading the session marks the
-        # answer `Vary: Cookie`, and the gateway would no longer cache the API's answers.
+        # Only the admin's requests have a session (`shop_common.admin_only`), and only
+        # one with a session cookie is looked at: reading the session marks the answer
+        # `Vary: Cookie`, and the gateway would no longer cache the API's answers.
         if (
-            settings.SESSION_COOKIE_NAME in request.COOKIES
+            is_admin_path(request)
+            and settings.SESSION_COOKIE_NAME in request.COOKIES
             and request.session.get(BACKEND_SESSION_KEY) == STAFF_BACKEND
         ):
             self.recheck(request)
