@@ -34,6 +34,14 @@ def test_a_log_line_is_one_json_object_with_service_request_and_user():
     assert line["thing"] == "value"
 
 
+def test_a_line_orjson_refuses_is_still_written_whole():
+    line = render(make_record("bad \ud800 path", huge=2**70, thing=object()))
+
+    assert line["message"] == "bad \ud800 path"
+    assert line["huge"] == 2**70
+    assert line["thing"].startswith("<object")
+
+
 def test_outside_a_request_the_ids_are_null():
     line = contextvars.Context().run(render, make_record())
 
