@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.encoding import escape_uri_path
+from urllib3 import BaseHTTPResponse
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from gateway import cache, metrics
@@ -41,9 +41,6 @@ REQUEST_HEADERS_REPLACED = frozenset(
     {"host", "content-length", "x-request-id", "forwarded"}
     | {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"}
 )
-# The client's own headers only: the session's defaults (`python-requests` user agent,
-# gzip) would change what the service answers.
-SESSION_DEFAULTS_OFF = {"User-Agent": None, "Accept": None, "Accept-Encoding": None}
 STREAM_CHUNK = 64 * 1024
 NO_BODY_STATUSES = frozenset({204, 304})
 
@@ -87,10 +84,10 @@ def forwarded_headers(request: HttpRequest) -> dict[str, str]:
     }
 
 
-def upstream_headers(request: HttpRequest, route: Route) -> dict[str, str | None]:
+def upstream_headers(request: HttpRequest, route: Route) -> dict[str, str]:
     dropped = HOP_BY_HOP | REQUEST_HEADERS_REPLACED | named_in(request.headers.get("Connection"))
     kept = cache.KEYED_HEADERS if cache.applies(request, route) else None
-    headers: dict[str, str | None] = dict(SESSION_DEFAULTS_OFF)
+    headers: dict[str, str] = {}
     for name, value in request.headers.items():
         lowered = name.lower()
         if lowered not in dropped and (kept is None or lowered in kept):
@@ -111,14 +108,12 @@ def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
     # it counts once per client address (`breaker`); a refused connection always counts.
     sender = address_of(request)
     try:
-        answer = instance.client(route.retry).request(
+        answer = instance.client(route.retry).send(
             request.method,
             f"{path}?{query}" if query else path,
             headers=headers,
-            data=body or None,
+            body=body or None,
             timeout=route.timeout,
-            stream=True,
-            allow_redirects=False,
         )
     except UpstreamTimeout:
         instance.breaker.failed(permit, sender=sender)
@@ -128,15 +123,15 @@ def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
         instance.breaker.failed(permit, sender=None if isinstance(exc, UpstreamRefused) else sender)
         record_call(route.service, "unavailable", started)
         raise ServiceUnavailable(f"{route.service} is unavailable.", wait=1) from None
-    if answer.status_code in RETRY_STATUSES:
+    if answer.status in RETRY_STATUSES:
         instance.breaker.failed(permit, sender=sender)
     else:
         instance.breaker.succeeded(permit)
-    record_call(route.service, str(answer.status_code), started)
+    record_call(route.service, str(answer.status), started)
     try:
         return client_response(request, answer, instance)
     except (ProtocolError, ReadTimeoutError) as exc:
-        answer.close()
+        close(answer)
         raise ServiceBrokeOff(route.service) from exc
 
 
@@ -146,39 +141,45 @@ def record_call(service: str, outcome: str, started: float) -> None:
 
 
 def client_response(
-    request: HttpRequest, answer: requests.Response, instance: Instance
+    request: HttpRequest, answer: BaseHTTPResponse, instance: Instance
 ) -> HttpResponse:
     """The service's answer for the client: small ones in one piece, large ones streamed."""
-    raw = answer.raw
     length = answer.headers.get("Content-Length", "")
-    if request.method == "HEAD" or answer.status_code in NO_BODY_STATUSES:
-        raw.read(decode_content=False)
-        response = HttpResponse(status=answer.status_code)
+    if request.method == "HEAD" or answer.status in NO_BODY_STATUSES:
+        answer.read(decode_content=False)
+        response = HttpResponse(status=answer.status)
     elif length.isdigit() and int(length) <= settings.GATEWAY_BUFFER_MAX_BYTES:
-        response = HttpResponse(raw.read(decode_content=False), status=answer.status_code)
+        response = HttpResponse(answer.read(decode_content=False), status=answer.status)
         response["Content-Length"] = str(len(response.content))
     else:
-        response = StreamingHttpResponse(stream(answer), status=answer.status_code)
+        response = StreamingHttpResponse(stream(answer), status=answer.status)
     copy_headers(answer, response, instance)
     if request.method == "HEAD" and length:
         response["Content-Length"] = length
     return response
 
 
-def stream(answer: requests.Response) -> Iterator[bytes]:
+def stream(answer: BaseHTTPResponse) -> Iterator[bytes]:
     try:
-        yield from answer.raw.stream(STREAM_CHUNK, decode_content=False)
+        yield from answer.stream(STREAM_CHUNK, decode_content=False)
     finally:
-        # Returns a fully read connection to the pool, closes one the client left early.
+        close(answer)
+
+
+def close(answer: BaseHTTPResponse) -> None:
+    """Returns a fully read connection to the pool; closes one left part-read (a client
+    that went away, a service that broke off), which could not carry another call."""
+    if not answer.closed:
         answer.close()
+    answer.release_conn()
 
 
-def copy_headers(answer: requests.Response, response: HttpResponse, instance: Instance) -> None:
+def copy_headers(answer: BaseHTTPResponse, response: HttpResponse, instance: Instance) -> None:
     dropped = HOP_BY_HOP | named_in(answer.headers.get("Connection")) | {"content-length"}
     # Django's own default Content-Type must not mix with the service's.
     del response["Content-Type"]
     passed: dict[str, str] = {}
-    for name, value in answer.raw.headers.items():
+    for name, value in answer.headers.items():
         lowered = name.lower()
         if lowered in dropped:
             continue
