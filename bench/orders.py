@@ -20,7 +20,7 @@ the load average before and after, the resident memory of every process, and a
 consistency check: for every product the stock taken equals the quantities of its
 confirmed orders, and no order is left pending. Exits 1 when the check fails.
 
-`--profile DIR` samples one worker of order_svc, product_svc and the gateway with py-spy
+`--profile DIR` samples the workers of order_svc, product_svc and the gateway with py-spy
 while the last way in runs (raw folded stacks in DIR) and prints their top lines.
 """
 
@@ -298,45 +298,55 @@ def setup(shop: Shop, options: argparse.Namespace) -> tuple[dict[str, list[int]]
 
 
 def start_profiles(system: System, folder: Path, seconds: float) -> list[subprocess.Popen]:
-    """py-spy on the first worker of each profiled service, for the whole run."""
+    """py-spy on every worker of each profiled service, for the whole run: keep-alive
+    connections from the gateway may all land on one worker."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     folder.mkdir(parents=True, exist_ok=True)
     spies = []
     for name in PROFILED:
-        worker = process_tree(system.processes[name].process.popen.pid)[1]
-        argv = [py_spy, "record", "--format", "raw", "--function", "--rate", "200", "--nonblocking"]
-        argv += ["--duration", str(int(seconds)), "--pid", str(worker)]
-        argv += ["--output", str(folder / f"{name}.txt")]
-        spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for worker in process_tree(system.processes[name].process.popen.pid)[1:]:
+            argv = [py_spy, "record", "--format", "raw", "--function", "--rate", "200"]
+            argv += ["--nonblocking", "--duration", str(int(seconds)), "--pid", str(worker)]
+            argv += ["--output", str(folder / f"{name}-{worker}.txt")]
+            spies.append(
+                subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
     return spies
 
 
-def top_lines(path: Path, count: int = 10) -> str:
-    """The functions most often at the top of a sampled stack (own), and the shop's own
-    functions most often anywhere on it (inclusive). py-spy leaves out threads that wait
-    in Python (a lock, a queue), not those blocked in C (a socket read in psycopg)."""
+def top_lines(folder: Path, service: str, count: int = 10) -> str:
+    """The functions most often at the top of a sampled stack of the service's workers
+    (own), and the shop's own functions most often anywhere on it (inclusive). py-spy
+    leaves out threads that wait in Python (a lock, a queue), not those blocked in C (a
+    socket read in psycopg)."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
-    for line in path.read_text().splitlines():
-        stack, _, samples = line.rpartition(" ")
-        frames = [frame for frame in stack.split(";") if frame]
-        if not frames:
-            continue
-        own[frames[-1]] += int(samples)
-        shop = [frame for frame in frames if frame.partition("(")[2].startswith(SHOP_CODE)]
-        inclusive.update(dict.fromkeys(shop, int(samples)))
+    for path in folder.glob(f"{service}-*.txt"):
+        for line in path.read_text().splitlines():
+            stack, _, samples = line.rpartition(" ")
+            frames = [frame for frame in stack.split(";") if frame]
+            if not frames:
+                continue
+            own[frames[-1]] += int(samples)
+            shop = [frame for frame in frames if frame.partition("(")[2].startswith(SHOP_CODE)]
+            inclusive.update(dict.fromkeys(shop, int(samples)))
     total = sum(own.values())
     if not total:
-        return f"{path.stem}: no samples"
-    lines = [f"{path.stem}: {total} samples"]
+        return f"{service}: no samples"
+    lines = [f"{service}: {total} samples"]
     lines += [f"  own {n / total:6.1%}  {frame}" for frame, n in own.most_common(count)]
     lines += [f"  all {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(count * 2)]
     return "\n".join(lines)
 
 
 def run(
-    system: System, shop: Shop, orders_url: str, options: argparse.Namespace
-) -> tuple[Results, dict[int, int]]:
+    system: System,
+    shop: Shop,
+    orders_url: str,
+    options: argparse.Namespace,
+    *,
+    profile: Path | None = None,
+) -> tuple[Results, dict[int, int], list[subprocess.Popen]]:
     products, initial = setup(shop, options)
     with ThreadPoolExecutor(8) as pool:
         customers = list(pool.map(lambda _: shop.customer(), range(options.clients)))
@@ -348,6 +358,7 @@ def run(
                 customer_loop, orders_url, customer, products, time.monotonic() + 2, warm_up
             )
     results = Results()
+    spies = start_profiles(system, profile, options.seconds) if profile else []
     begun = datetime.now(UTC).isoformat()
     started = time.monotonic()
     until = started + options.seconds
@@ -361,7 +372,7 @@ def run(
     results.seconds = time.monotonic() - started
     results.cpu = meter.seconds()
     results.window = (begun, datetime.now(UTC).isoformat())
-    return results, initial
+    return results, initial, spies
 
 
 def main() -> int:
@@ -391,10 +402,10 @@ def main() -> int:
             print(f"load average before: {load()}", flush=True)
             runs: dict[str, Results] = {}
             initial: dict[int, int] = {}
+            spies: list[subprocess.Popen] = []
             for way in ways:
-                if options.profile and way == ways[-1]:
-                    spies = start_profiles(system, options.profile, options.seconds)
-                runs[way], stock = run(system, shop, entries[way], options)
+                profile = options.profile if way == ways[-1] else None
+                runs[way], stock, spies = run(system, shop, entries[way], options, profile=profile)
                 initial |= stock
             print(f"load average after: {load()}")
             report_memory(system)
@@ -415,7 +426,7 @@ def main() -> int:
                 for spy in spies:
                     spy.wait(60)
                 for name in PROFILED:
-                    print(top_lines(options.profile / f"{name}.txt"))
+                    print(top_lines(options.profile, name))
         finally:
             system.close()
     return 1 if problems else 0
