@@ -85,6 +85,23 @@ def test_cancelling_a_paid_order_refunds_its_payment(shop):
     )
 
 
+def test_a_payment_whose_answer_was_lost_is_reconciled_and_pays_the_order_once(shop):
+    customer = shop.customer()
+    placed = place(shop, customer, (shop.product(price="5.00", stock=5), 1))
+
+    payment = pay(shop, customer, placed["id"], "tok_timeout")  # taken, answer lost
+    assert payment["status"] == "pending"
+    assert not wait_for(lambda: order(shop, customer, placed["id"])["status"] == "paid", 2)
+
+    settled = shop.system.manage("payment_svc", "reconcile_payments", "--older-than", "0")
+    assert settled.stdout.strip() == "settled: 1", settled.stderr
+    assert wait_for(lambda: order(shop, customer, placed["id"])["status"] == "paid", timeout=10)
+    url = gateway(shop, f"/api/v1/payments/{payment['id']}/")
+    assert customer.get(url, timeout=10).json()["status"] == "succeeded"
+    history = order(shop, customer, placed["id"])["history"]
+    assert [entry["status"] for entry in history].count("paid") == 1
+
+
 def test_an_unpaid_order_expires_after_a_short_timeout_and_its_stock_comes_back(shop, system):
     orders = system.processes["order_svc"]
     orders.stop_events()

@@ -35,6 +35,9 @@ PAYMENT_WEBHOOK_SECRET = local_secret(
     path=var_dir(base["BASE_DIR"]) / "secrets" / "payment_svc.webhook_secret",
     debug=base["DEBUG"],
 )
+# A payment still pending this long after it was made (its charge's answer lost, its
+# webhook never come) is settled by asking the provider (payments.services).
+PAYMENT_RECONCILE_AFTER_SECONDS = env.float("PAYMENT_RECONCILE_AFTER_SECONDS", default=300.0)
 # A webhook signed longer ago than this is refused (a replay of an old delivery).
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # The simulated provider's asynchronous payments (`tok_async`): how long after the charge

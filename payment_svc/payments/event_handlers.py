@@ -2,6 +2,9 @@
 `manage.py consume_events`, `shop_common.events`)."""
 
 import uuid
+from datetime import timedelta
+
+from django.conf import settings
 
 from payments import idempotency, services
 from payments.providers.simulated import deliver_due_webhooks
@@ -25,6 +28,14 @@ def deliver_simulated_webhooks() -> None:
 def refund_payments_of_cancelled_orders() -> None:
     """What a crash between a payment's success and its refund left: refunded now."""
     services.refund_cancelled_orders()
+
+
+@periodic(every=30.0)
+def reconcile_pending_payments() -> None:
+    """Payments pending past PAYMENT_RECONCILE_AFTER_SECONDS: settled by what the
+    provider says of them now."""
+    age = timedelta(seconds=settings.PAYMENT_RECONCILE_AFTER_SECONDS)
+    services.reconcile_pending_payments(older_than=age)
 
 
 @periodic(every=3600.0)

@@ -164,6 +164,21 @@ class ScheduledWebhook(models.Model):
         return f"webhook {self.event_id}"
 
 
+class SimulatedCharge(models.Model):
+    """A charge as the simulated provider records it on its side: what it answers when
+    asked afterwards (`retrieve_charge`), also for a charge whose answer was lost. A
+    `tok_async` charge is pending until `settles_at`, when its webhook is due."""
+
+    reference = models.CharField(max_length=64, primary_key=True)
+    status = models.CharField(max_length=16)
+    failure_reason = models.CharField(max_length=64, blank=True)
+    settles_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"simulated charge {self.reference} ({self.status})"
+
+
 class IdempotencyRecord(idempotency.IdempotencyRecord):
     """A key of making a payment (`shop_common.idempotency`)."""
 

@@ -4,15 +4,18 @@ by webhook), refunding, and remembering cancelled orders.
 A charge talks to the provider, so paying is never one database transaction: the
 payment is written as `pending` first (the partial unique constraint lets only one
 pending or succeeded payment per order in), then charged with an idempotency key derived
-from its id, then settled. Every status change goes through `_move`, under the
-payment's row lock, with an entry in its history.
+from its id, then settled. A charge whose answer was lost stays pending until
+`reconcile_pending_payments` asks the provider what became of it. Every status change
+goes through `_move`, under the payment's row lock, with an entry in its history.
 """
 
 import logging
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from payments import metrics, orders, providers
 from payments.exceptions import (
@@ -21,6 +24,7 @@ from payments.exceptions import (
     OrderNotAwaitingPayment,
     OrderNotFound,
     PaymentInProgress,
+    ProviderUnavailable,
     UnknownProvider,
 )
 from payments.models import (
@@ -38,7 +42,13 @@ logger = logging.getLogger(__name__)
 
 # What a failure is called when the provider gives no code of its own.
 UNSPECIFIED_FAILURE = "payment_failed"
+# A stale pending payment the provider never heard of: nothing was charged.
+NOT_CHARGED = "not_charged"
 CANCELLED_NOTE = "order cancelled"
+NO_ANSWER = "the provider did not answer; to be reconciled"
+RECONCILED = "reconciled with the provider"
+# Stale pending payments looked up per round: each is one call to the provider.
+RECONCILE_BATCH = 100
 APPLIED = "applied"
 
 
@@ -52,7 +62,8 @@ def pay_order(
 
     Raises `OrderNotFound` (not the caller's), `OrderNotAwaitingPayment`,
     `PaymentInProgress` (another payment is pending or succeeded), `InvalidPaymentMethod`
-    (nothing charged, no payment kept) or `OrdersUnavailable`.
+    (nothing charged, no payment kept) or `OrdersUnavailable`. A provider that does not
+    answer leaves the payment pending, for `reconcile_pending_payments`.
     """
     order = orders.find_order(order_id)
     if order is None or order.user_id != user_id:
@@ -68,14 +79,24 @@ def pay_order(
             amount=payment.amount,
             currency=payment.currency,
             token=token,
-            idempotency_key=f"charge-{payment.id}",
+            idempotency_key=charge_key(payment.id),
             metadata={"payment_id": str(payment.id), "order_id": str(order.id)},
         )
     except InvalidPaymentMethod:
         # Nothing was charged: the attempt leaves no payment behind to block the next one.
         Payment.objects.filter(pk=payment.pk).delete()
         raise
+    except ProviderUnavailable:
+        # The charge may or may not have been taken: only the provider knows, later.
+        PaymentAttempt.objects.create(payment=payment, status=PaymentStatus.PENDING, note=NO_ANSWER)
+        logger.warning("the provider did not answer a charge", extra={"payment": str(payment.id)})
+        return payment
     return settle_charge(payment.id, charge)
+
+
+def charge_key(payment_id: uuid.UUID) -> str:
+    """The idempotency key of a payment's charge: one charge per payment, however asked."""
+    return f"charge-{payment_id}"
 
 
 def _create_pending(order: orders.Order, provider: str) -> Payment:
@@ -96,18 +117,51 @@ def _create_pending(order: orders.Order, provider: str) -> Payment:
     return payment
 
 
-def settle_charge(payment_id: uuid.UUID, charge: Charge) -> Payment:
+def settle_charge(
+    payment_id: uuid.UUID, charge: Charge, *, note: str = "charge answered"
+) -> Payment:
     """Record the provider's answer to the charge; a pending one waits for its webhook."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
-        payment.provider_reference = charge.reference
+        payment.provider_reference = charge.reference or payment.provider_reference
         if charge.status == PaymentStatus.PENDING or payment.status != PaymentStatus.PENDING:
             # Pending, or a webhook was quicker than this answer: only the reference is new.
             payment.save(update_fields=["provider_reference", "updated_at"])
         else:
             failure = charge.failure_reason or UNSPECIFIED_FAILURE
-            _move(payment, charge.status, failure_reason=failure, note="charge answered")
+            _move(payment, charge.status, failure_reason=failure, note=note)
     return refund_if_cancelled(payment)
+
+
+def reconcile_pending_payments(*, older_than: timedelta) -> int:
+    """Settle payments pending for longer than `older_than` (a charge whose answer was
+    lost, a webhook that never came) by what the provider says of them now; one the
+    provider never heard of fails as `not_charged`, so the customer can pay again. A
+    periodic job; how many were settled."""
+    provider = providers.configured()
+    stale = Payment.objects.filter(
+        status=PaymentStatus.PENDING,
+        provider=provider.name,
+        created_at__lt=timezone.now() - older_than,
+    ).order_by("created_at")
+    settled = 0
+    for payment in stale[:RECONCILE_BATCH]:
+        try:
+            charge = provider.retrieve_charge(
+                reference=payment.provider_reference, idempotency_key=charge_key(payment.id)
+            )
+        except ProviderUnavailable:
+            logger.warning(
+                "the provider did not answer; reconciling later",
+                extra={"payment": str(payment.id)},
+            )
+            break
+        if charge is None:
+            charge = Charge(reference="", status=PaymentStatus.FAILED, failure_reason=NOT_CHARGED)
+        if charge.status != PaymentStatus.PENDING:
+            settle_charge(payment.id, charge, note=RECONCILED)
+            settled += 1
+    return settled
 
 
 def _move(payment: Payment, status: str, *, failure_reason: str = "", note: str = "") -> None:

@@ -52,7 +52,8 @@ class PaymentViewSet(viewsets.GenericViewSet):
         summary="Pay for an order",
         description="The amount and currency are the order's total, as order_svc states "
         "it; an `amount` in the body is ignored. `status` is `succeeded` or `failed` at "
-        "once, or `pending` until the provider's webhook says.",
+        "once, or `pending` until the provider's webhook says (or, when the provider did "
+        "not answer, until the payment is reconciled with it).",
         request=PayOrderSerializer,
         parameters=[KEY_PARAMETER],
         responses={

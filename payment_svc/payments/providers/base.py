@@ -35,7 +35,8 @@ class WebhookEvent:
 
 class Provider(abc.ABC):
     """One payment provider. Every call that moves money carries an idempotency key, so a
-    call retried after a lost answer never charges or refunds twice."""
+    call retried after a lost answer never charges or refunds twice; a charge whose
+    answer was lost is looked up afterwards (`retrieve_charge`)."""
 
     name: str
 
@@ -57,6 +58,13 @@ class Provider(abc.ABC):
         self, *, reference: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> str:
         """Refund the whole charge `reference`; the refund's own reference."""
+
+    @abc.abstractmethod
+    def retrieve_charge(self, *, reference: str, idempotency_key: str) -> Charge | None:
+        """The charge made with `idempotency_key` (or known as `reference`, when its
+        answer came back) as the provider sees it now, None when it never reached the
+        provider; `ProviderUnavailable` when it cannot be asked. Stripe's model: retrieve
+        the PaymentIntent, or search them by our payment id in their metadata."""
 
     @abc.abstractmethod
     def verify_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:

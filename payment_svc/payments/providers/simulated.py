@@ -5,11 +5,14 @@ webhooks signed and delivered like a real provider's.
     tok_chargeDeclined                   fails: card_declined
     tok_chargeDeclinedInsufficientFunds  fails: insufficient_funds
     tok_async                            pending, then succeeds by a webhook a moment later
+    tok_timeout                          succeeds, but the answer is lost (a timeout)
 
 References are derived from the idempotency key, so a retried charge or refund answers
-what the first one did, as a real provider's idempotency keys make it. A `tok_async`
-charge stores its webhook (`ScheduledWebhook`); `deliver_due_webhooks`, a periodic job of
-the consumer process, posts it, signed, to the public webhook URL once due.
+what the first one did, as a real provider's idempotency keys make it. Every charge is
+kept (`SimulatedCharge`), the provider's own record, which `retrieve_charge` reads. A
+`tok_async` charge stores its webhook (`ScheduledWebhook`); `deliver_due_webhooks`, a
+periodic job of the consumer process, posts it, signed, to the public webhook URL once
+due.
 """
 
 import hashlib
@@ -18,7 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +30,8 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from payments.exceptions import InvalidPaymentMethod, InvalidWebhook
-from payments.models import ScheduledWebhook
+from payments.exceptions import InvalidPaymentMethod, InvalidWebhook, ProviderUnavailable
+from payments.models import ScheduledWebhook, SimulatedCharge
 from payments.providers import signing
 from payments.providers.base import Charge, Provider, WebhookEvent
 from shop_common.parsers import UnreadableInput, parse_json
@@ -41,7 +44,10 @@ TOKENS: dict[str, tuple[str, str | None]] = {
     "tok_chargeDeclined": (FAILED, "card_declined"),
     "tok_chargeDeclinedInsufficientFunds": (FAILED, "insufficient_funds"),
     "tok_async": (PENDING, None),
+    "tok_timeout": (SUCCEEDED, None),
 }
+# Tokens whose charge is taken but whose answer never comes back.
+LOST_ANSWERS = frozenset({"tok_timeout"})
 # Stripe's names for a PaymentIntent's outcome.
 WEBHOOK_TYPES = {SUCCEEDED: "payment_intent.succeeded", FAILED: "payment_intent.payment_failed"}
 OUTCOMES = {event_type: status for status, event_type in WEBHOOK_TYPES.items()}
@@ -71,9 +77,36 @@ class SimulatedProvider(Provider):
             raise InvalidPaymentMethod()
         reference = _derived("pi", idempotency_key)
         status, failure_reason = TOKENS[token]
+        outcome, settles_at = status, timezone.now()
         if status == PENDING:
-            self._schedule(reference, amount, currency, metadata, key=idempotency_key)
+            settles_at = self._schedule(reference, amount, currency, metadata, key=idempotency_key)
+            outcome = SUCCEEDED  # what its webhook will say
+        SimulatedCharge.objects.get_or_create(
+            reference=reference,
+            defaults={
+                "status": outcome,
+                "failure_reason": failure_reason or "",
+                "settles_at": settles_at,
+            },
+        )
+        if token in LOST_ANSWERS:
+            raise ProviderUnavailable()
         return Charge(reference=reference, status=status, failure_reason=failure_reason)
+
+    def retrieve_charge(self, *, reference: str, idempotency_key: str) -> Charge | None:
+        reference = reference or _derived("pi", idempotency_key)
+        charge = SimulatedCharge.objects.filter(reference=reference).first()
+        return None if charge is None else self._answer(charge)
+
+    @staticmethod
+    def _answer(charge: SimulatedCharge) -> Charge:
+        if charge.settles_at > timezone.now():
+            return Charge(reference=charge.reference, status=PENDING)
+        return Charge(
+            reference=charge.reference,
+            status=charge.status,
+            failure_reason=charge.failure_reason or None,
+        )
 
     def _schedule(
         self,
@@ -83,7 +116,8 @@ class SimulatedProvider(Provider):
         metadata: Mapping[str, str],
         *,
         key: str,
-    ) -> None:
+    ) -> datetime:
+        """Store the charge's webhook; when it is due."""
         event_id = _derived("evt", key)
         event = {
             "id": event_id,
@@ -101,9 +135,10 @@ class SimulatedProvider(Provider):
             },
         }
         due = timezone.now() + timedelta(seconds=settings.SIMULATED_WEBHOOK_DELAY_SECONDS)
-        ScheduledWebhook.objects.get_or_create(
+        webhook, _ = ScheduledWebhook.objects.get_or_create(
             event_id=event_id, defaults={"body": json.dumps(event), "due_at": due}
         )
+        return webhook.due_at
 
     def refund(
         self, *, reference: str, amount: Decimal, currency: str, idempotency_key: str
@@ -137,11 +172,6 @@ class SimulatedProvider(Provider):
             )
         except (UnreadableInput, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidWebhook(f"The webhook's event is malformed: {exc}") from None
-
-
-def _payment_id(metadata: Mapping[str, Any]) -> uuid.UUID | None:
-    """Our payment's id, which the provider echoes from the charge's metadata."""
-    return uuid.UUID(str(metadata["payment_id"])) if "payment_id" in metadata else None
 
 
 def deliver_due_webhooks(*, limit: int = BATCH) -> int:
