@@ -116,6 +116,26 @@ def test_a_payment_whose_answer_was_lost_is_reconciled_and_pays_the_order_once(s
     assert [entry["status"] for entry in history].count("paid") == 1
 
 
+def test_a_shipped_orders_stock_stops_counting_as_reserved(shop):
+    customer = shop.customer()
+    product = shop.product(price="6.00", stock=5)
+    placed = place(shop, customer, (product, 2))
+    reservation = (
+        "from inventory.models import Reservation; "
+        f"print(json.dumps(Reservation.objects.get(pk='{placed['id']}').state))"
+    )
+    assert query(shop, "product_svc", reservation) == "reserved"
+    pay(shop, customer, placed["id"])
+    assert wait_for(lambda: order(shop, customer, placed["id"])["status"] == "paid", timeout=10)
+
+    url = gateway(shop, f"/api/v1/orders/{placed['id']}/status/")
+    moved = shop.staff.post(url, json={"status": "shipped", "tracking_number": "T-1"}, timeout=10)
+
+    assert moved.status_code == 200, moved.text
+    assert wait_for(lambda: query(shop, "product_svc", reservation) == "fulfilled", timeout=30)
+    assert shop.stock(product) == 3  # the stock stays taken: it has left
+
+
 def test_an_unpaid_order_expires_after_a_short_timeout_and_its_stock_comes_back(shop, system):
     orders = system.processes["order_svc"]
     orders.stop_events()

@@ -16,6 +16,12 @@ RELEASES = Counter(
     "reserved) or already_released.",
     ["outcome"],
 )
+FULFILMENTS = Counter(
+    "inventory_fulfilments_total",
+    "Shipped orders' reservations, by outcome: fulfilled (it holds no stock any more), "
+    "already_fulfilled (a repeated event), released or unknown (nothing was held).",
+    ["outcome"],
+)
 
 
 def declare_known_series() -> None:
@@ -24,3 +30,4 @@ def declare_known_series() -> None:
 
     declare(RESERVATIONS, [(outcome,) for outcome in ("reserved", "replayed", *REFUSALS.values())])
     declare(RELEASES, [("released",), ("tombstone",), ("already_released",)])
+    declare(FULFILMENTS, [("fulfilled",), ("already_fulfilled",), ("released",), ("unknown",)])

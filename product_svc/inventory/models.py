@@ -8,11 +8,13 @@ class Reservation(models.Model):
     """Stock held for one order. The id is the caller's (order_svc uses the order id), so a
     retried request finds the first result instead of taking stock twice. A reservation
     released before it was ever made is a tombstone: released, no lines, and it makes a
-    late reserve with that id take nothing."""
+    late reserve with that id take nothing. Once its order ships it is fulfilled: the
+    stock it took has left the warehouse, and it no longer holds any."""
 
     class State(models.TextChoices):
         RESERVED = "reserved"
         RELEASED = "released"
+        FULFILLED = "fulfilled"
 
     id = models.UUIDField(primary_key=True)
     state = models.CharField(max_length=16, choices=State.choices)

@@ -9,8 +9,8 @@ from .models import Reservation, ReservationLine
 
 
 def with_reserved_stock(products: QuerySet[Product]) -> QuerySet[Product]:
-    """`products`, each with `reserved`: the quantity that reservations not released hold
-    (orders placed and not cancelled), already taken off its `stock`.
+    """`products`, each with `reserved`: the quantity that reservations still reserved
+    hold (orders placed, neither cancelled nor shipped), already taken off its `stock`.
 
     A subquery per product, in the same query: a page of the admin's list costs the same
     whatever its length, and only the products on the page are summed.

@@ -55,6 +55,13 @@ REFUSALS: dict[type[InventoryError], str] = {
 }
 
 
+# What fulfilling a reservation that is no longer reserved finds.
+FULFIL_OUTCOMES = {
+    Reservation.State.FULFILLED: "already_fulfilled",
+    Reservation.State.RELEASED: "released",
+}
+
+
 @dataclass(frozen=True)
 class ReservationItem:
     product_id: int
@@ -86,6 +93,25 @@ def release(*, reservation_id: uuid.UUID) -> Reservation:
     outcome = _retrying(lambda: _release_once(reservation_id))
     metrics.RELEASES.labels(outcome).inc()
     return Reservation.objects.prefetch_related("lines").get(id=reservation_id)
+
+
+def fulfil(*, reservation_id: uuid.UUID) -> str:
+    """The reservation's order has shipped: its stock has left for good, so the
+    reservation holds none any more (and can't be released). Idempotent; the outcome:
+    fulfilled, already_fulfilled, or released / unknown (nothing was held: logged)."""
+    flipped = Reservation.objects.filter(
+        id=reservation_id, state=Reservation.State.RESERVED
+    ).update(state=Reservation.State.FULFILLED, updated_at=Now())
+    state = Reservation.objects.filter(id=reservation_id).values_list("state", flat=True).first()
+    outcome = "fulfilled" if flipped else FULFIL_OUTCOMES.get(state, "unknown")
+    if outcome in ("released", "unknown"):
+        logger.warning(
+            "a shipped order's reservation held nothing",
+            extra={"reservation_id": str(reservation_id), "outcome": outcome},
+        )
+    # Counted once the caller's transaction (the event's, with its inbox row) commits.
+    transaction.on_commit(metrics.FULFILMENTS.labels(outcome).inc)
+    return outcome
 
 
 def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:

@@ -10,7 +10,7 @@ from shop_common.settings import env, service_settings, staff_sign_in_settings, 
 base = service_settings(
     service="product_svc",
     base_dir=Path(__file__).resolve().parent.parent,
-    apps=["import_export", "catalog", "inventory", "shop_common.staff"],
+    apps=["import_export", "catalog", "inventory", "shop_common.staff", "shop_common.events"],
 )
 globals().update(base)
 # Staff sign in to the admin with their user_svc account (shop_common.staff).

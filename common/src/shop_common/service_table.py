@@ -65,7 +65,7 @@ SERVICES: dict[str, Service] = {
             public=True,
         ),
         Service("user_svc", _port("user_svc", 8001), consumes_events=True),
-        Service("product_svc", _port("product_svc", 8002)),
+        Service("product_svc", _port("product_svc", 8002), consumes_events=True),
         Service("order_svc", _port("order_svc", 8003), publishes_events=True, consumes_events=True),
         Service(
             "payment_svc", _port("payment_svc", 8004), publishes_events=True, consumes_events=True

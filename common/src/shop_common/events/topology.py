@@ -10,6 +10,7 @@ from django.conf import settings
 SUBSCRIPTIONS: dict[str, list[str]] = {
     "order_svc": ["payment.succeeded", "payment.failed", "payment.refunded"],
     "payment_svc": ["order.cancelled"],
+    "product_svc": ["order.shipped"],
     "user_svc": ["order.confirmed", "order.paid", "order.shipped", "order.cancelled"],
 }
 
