@@ -375,6 +375,15 @@ def run(
     return results, initial, spies
 
 
+def shape(text: str) -> tuple[str, str, str]:
+    """`order_svc=2x4` as (service, workers, threads)."""
+    name, _, numbers = text.partition("=")
+    workers, _, threads = numbers.partition("x")
+    if name not in SERVICES or not workers.isdigit() or not threads.isdigit():
+        raise argparse.ArgumentTypeError(f"not SERVICE=WORKERSxTHREADS: {text}")
+    return name, workers, threads
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--via", choices=("direct", "gateway", "both"), default="both")
@@ -384,14 +393,29 @@ def main() -> int:
     parser.add_argument("--hot-stock", type=int, default=300)
     parser.add_argument("--cold", type=int, default=200, help="products with plenty of stock")
     parser.add_argument("--profile", type=Path, help="py-spy's raw stacks go to this folder")
+    parser.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        type=shape,
+        metavar="SERVICE=WORKERSxTHREADS",
+        help="gunicorn workers and threads of one service (e.g. order_svc=2x4), repeatable",
+    )
     options = parser.parse_args()
     if not os.environ.get("ORDER_SVC_DATABASE_URL", "").startswith("postgres"):
         sys.stderr.write("note: no PostgreSQL URLs set, running on SQLite\n")
-    os.environ.update(RATE_LIMIT_ANON="1000000000/m", RATE_LIMIT_USER="1000000000/m")
+    # Every client comes from 127.0.0.1: the per-address limit would answer 429 too.
+    unlimited = "1000000000/m"
+    os.environ.update(
+        RATE_LIMIT_ANON=unlimited, RATE_LIMIT_USER=unlimited, RATE_LIMIT_ADDRESS=unlimited
+    )
     ways = ("direct", "gateway") if options.via == "both" else (options.via,)
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-orders-") as folder:
         system = System(Path(folder), names=SERVICES)
+        for name, workers, threads in options.shape:
+            system.processes[name].env.update(WEB_CONCURRENCY=workers, GUNICORN_THREADS=threads)
+            print(f"{name}: gunicorn {workers} workers x {threads} threads")
         try:
             system.start_all()
             shop = Shop(system)
