@@ -1,6 +1,7 @@
 """`Idempotency-Key` for placing orders (`shop_common.idempotency`), with what is the
-order's own: a key whose order is still pending stays taken, and claims abandoned before
-their order was even written are purged by reconciliation."""
+order's own: the key is claimed in the pending order's transaction (`services.place_order`),
+a key whose order is still pending stays taken, and claims without an order (written
+before claims shared the order's transaction) are purged by reconciliation."""
 
 from datetime import datetime
 

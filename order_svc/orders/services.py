@@ -25,10 +25,12 @@ from orders.exceptions import (
     Unconfirmable,
     UnknownProducts,
 )
+from orders.idempotency import keys
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
 from orders.serializers import OrderEventSerializer
 from orders.states import EVENT_TYPES, PAID_FOR, Actor, OrderStatus, check_move
 from shop_common.events import publish
+from shop_common.idempotency import KeyRequest
 from shop_common.serializers import MAX_ORDER_TOTAL
 
 logger = logging.getLogger(__name__)
@@ -41,14 +43,17 @@ def place_order(
     user_id: int,
     items: list[dict[str, int]],
     shipping_address: dict[str, str],
-    idempotency_record: IdempotencyRecord | None = None,
+    idempotency_key: KeyRequest[IdempotencyRecord] | None = None,
 ) -> Order:
     """Write the order as pending, reserve its stock, and confirm it with the server's prices.
+
+    The `Idempotency-Key` is claimed in the pending order's transaction: `KeyTaken` when a
+    twin has it, and then nothing was written.
 
     Raises `OutOfStock`/`UnknownProducts` (the order is rejected, nothing taken) or
     `StockUnavailable`/`Unconfirmable` (the order failed; its reservation id is released).
     """
-    order = _create_pending(user_id, items, shipping_address, idempotency_record)
+    order = _create_pending(user_id, items, shipping_address, idempotency_key)
     try:
         reservation = reservations.reserve(order.id, items)
         confirmed = confirm_order(order.id, reservation)
@@ -72,16 +77,20 @@ def _create_pending(
     user_id: int,
     items: list[dict[str, int]],
     shipping_address: dict[str, str],
-    idempotency_record: IdempotencyRecord | None,
+    idempotency_key: KeyRequest[IdempotencyRecord] | None,
 ) -> Order:
-    order = Order.objects.create(user_id=user_id, shipping_address=shipping_address)
+    order = Order(user_id=user_id, shipping_address=shipping_address)
+    if idempotency_key is not None:
+        # First, so that a twin waits here and then rolls back having written nothing. The
+        # record names the order before the order's row exists: the foreign key is
+        # checked at commit (Django declares it DEFERRABLE INITIALLY DEFERRED).
+        keys.claim(idempotency_key, order_id=order.id)
+    order.save(force_insert=True)
     OrderLine.objects.bulk_create(
         OrderLine(order=order, product_id=item["product_id"], quantity=item["quantity"])
         for item in items
     )
     OrderStatusEvent.objects.create(order=order, status=OrderStatus.PENDING, actor_id=user_id)
-    if idempotency_record is not None:
-        IdempotencyRecord.objects.filter(pk=idempotency_record.pk).update(order=order)
     return order
 
 

@@ -26,7 +26,7 @@ from orders.serializers import (
 )
 from orders.states import Actor
 from shop_common.auth import InternalAuthentication
-from shop_common.idempotency import KEY_PARAMETER
+from shop_common.idempotency import KEY_PARAMETER, KeyRequest
 from shop_common.openapi import error_answer
 from shop_common.permissions import HasServiceScope, IsStaff
 from shop_common.scopes import ServiceScope
@@ -81,12 +81,15 @@ class OrderViewSet(viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         # A refusal is the key's answer too: a repeat gets it again, nothing is retried.
-        return idempotency.keys.answer_once(self, request, self._place, final=(OrderError,))
+        # The key is claimed in the pending order's transaction (`services.place_order`).
+        return idempotency.keys.answer_once_claiming(
+            self, request, self._place, final=(OrderError,)
+        )
 
-    def _place(self, claim: IdempotencyRecord | None) -> Response:
+    def _place(self, key: KeyRequest[IdempotencyRecord] | None) -> Response:
         order = validated(PlaceOrderSerializer, self.request.data)
         user_id = self.request.user.id
-        placed = services.place_order(user_id=user_id, idempotency_record=claim, **order)
+        placed = services.place_order(user_id=user_id, idempotency_key=key, **order)
         return Response(
             OrderSerializer(placed).data,
             status=status.HTTP_201_CREATED,

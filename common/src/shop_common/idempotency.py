@@ -5,7 +5,9 @@ which holds the unique (user_id, key) constraint) and answers a keyed POST throu
 `answer_once`. The first request inserts a `processing` record; the unique constraint
 makes a concurrent twin fail that insert, so the database decides who does the work. The
 twin then waits a little for the first answer, and replays it. Answers the caller should
-retry (5xx) are not kept: the record is deleted, so the same key may try again.
+retry (5xx) are not kept: the record is deleted, so the same key may try again. Work that
+begins with a transaction of its own may claim the key in it (`answer_once_claiming`
+and `claim`) instead of in an INSERT before it: one commit fewer a request.
 """
 
 import hashlib
@@ -62,6 +64,11 @@ class InvalidIdempotencyKey(DomainError):
 
     def __init__(self) -> None:
         super().__init__(extra={"errors": {"Idempotency-Key": [self.default_detail]}})
+
+
+class KeyTaken(Exception):
+    """Another request has claimed the key (or answered it) first. Raised by
+    `IdempotencyKeys.claim` inside the caller's transaction, which it rolls back."""
 
 
 class IdempotencyState(models.TextChoices):
@@ -130,6 +137,17 @@ class StoredAnswer:
         )
 
 
+@dataclass
+class KeyRequest(Generic[Record]):
+    """A key asked for and not yet claimed: the work it guards claims it with
+    `IdempotencyKeys.claim` in its own transaction (`record` is then the claim)."""
+
+    user_id: int
+    key: str
+    request_hash: str
+    record: Record | None = None
+
+
 def clean_key(value: str | None) -> str | None:
     """The header's key, None when absent; `InvalidIdempotencyKey` when malformed."""
     if value is None:
@@ -154,17 +172,47 @@ class IdempotencyKeys(Generic[Record]):
 
     def begin(self, *, user_id: int, key: str, request_hash: str) -> Record | StoredAnswer:
         """Claim the key (a new `processing` record) or return the answer already given."""
+        asked = KeyRequest[Record](user_id=user_id, key=key, request_hash=request_hash)
         for _ in range(2):
             record = self._insert(user_id=user_id, key=key, request_hash=request_hash)
             if record is not None:
                 return record
-            existing = self.model.objects.filter(user_id=user_id, key=key).first()
-            if existing is None or self._drop_if_expired(existing):
-                continue
-            if existing.request_hash != request_hash:
-                raise IdempotencyKeyReused()
-            return self._wait_for_answer(existing)
+            if (answer := self._answer_of(asked)) is not None:
+                return answer
         raise IdempotencyKeyInProgress()
+
+    def claim(self, asked: KeyRequest[Record], **fields: Any) -> Record:
+        """Insert the key's `processing` record in the caller's transaction (`fields`: the
+        record model's own columns). `KeyTaken` when another request has the key: raised
+        through the caller's `atomic`, it rolls back everything done there.
+
+        On PostgreSQL a twin's insert waits for the transaction that claimed the key first
+        and then fails, so exactly one of them does the work, as with `begin`."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("claim() belongs inside the transaction of the work it guards")
+        now = timezone.now()
+        try:
+            asked.record = self.model.objects.create(
+                user_id=asked.user_id,
+                key=asked.key,
+                request_hash=asked.request_hash,
+                created_at=now,
+                expires_at=now + TTL,
+                **fields,
+            )
+        except IntegrityError as exc:
+            raise KeyTaken() from exc
+        return asked.record
+
+    def _answer_of(self, asked: KeyRequest[Record]) -> StoredAnswer | None:
+        """The answer given under a key someone else holds (waiting for it briefly), 422 for
+        another body; None when the key is free (never taken, expired, or given back)."""
+        existing = self.model.objects.filter(user_id=asked.user_id, key=asked.key).first()
+        if existing is None or self._drop_if_expired(existing):
+            return None
+        if existing.request_hash != asked.request_hash:
+            raise IdempotencyKeyReused()
+        return self._wait_for_answer(existing)
 
     def _insert(self, *, user_id: int, key: str, request_hash: str) -> Record | None:
         now = timezone.now()
@@ -254,3 +302,46 @@ class IdempotencyKeys(Generic[Record]):
             raise
         self.finish(claim, StoredAnswer.of(response))
         return response
+
+    def answer_once_claiming(
+        self,
+        view: APIView,
+        request: Request,
+        perform: Callable[[KeyRequest[Record] | None], Response],
+        *,
+        final: tuple[type[Exception], ...],
+    ) -> Response:
+        """`answer_once` for work that claims the key itself (`claim`) in its first
+        transaction, so that the claim costs no transaction of its own.
+
+        What a repeat is answered does not change: a key someone else claimed first rolls
+        the work's transaction back and replays that answer (or 422 for another body);
+        when the work fails before claiming (an invalid body), a key already used with
+        another body is still the 422."""
+        key = clean_key(request.headers.get(IDEMPOTENCY_HEADER))
+        if key is None:
+            return perform(None)
+        asked = KeyRequest[Record](
+            user_id=request.user.id, key=key, request_hash=fingerprint(request.data)
+        )
+        for _ in range(2):
+            try:
+                response = perform(asked)
+            except KeyTaken:
+                if (answer := self._answer_of(asked)) is not None:
+                    return answer.replay()
+                continue  # the key was freed meanwhile: try again
+            except final as exc:
+                if asked.record is None and (answer := self._answer_of(asked)) is not None:
+                    return answer.replay()
+                response = view.handle_exception(exc)
+            except BaseException:
+                if asked.record is not None:
+                    self.abandon(asked.record)
+                elif (answer := self._answer_of(asked)) is not None:
+                    return answer.replay()
+                raise
+            if asked.record is not None:
+                self.finish(asked.record, StoredAnswer.of(response))
+            return response
+        raise IdempotencyKeyInProgress()

@@ -178,3 +178,16 @@ def wait_for_record() -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_a_key_held_by_a_twin_rolls_the_pending_order_back(place, product_svc, settings):
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0.1
+    first = place((1, 1), **KEY)
+    IdempotencyRecord.objects.update(state="processing", response_status=None, response_body=None)
+
+    # The claim is the pending order's first statement: refused, it takes the order with it.
+    twin = place((1, 1), **KEY)
+
+    assert (first.status_code, twin.status_code) == (201, 409)
+    assert Order.objects.count() == 1
+    assert product_svc.inventory.stock(1) == 9

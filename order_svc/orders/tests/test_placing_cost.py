@@ -19,18 +19,18 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
     return [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
 
 
-def test_placing_an_order_with_a_key_costs_twelve_queries_and_one_a_line(place):
+def test_placing_an_order_with_a_key_costs_eleven_queries_and_one_a_line(place):
     for lines in ([(1, 1)], [(1, 1), (2, 3)]):
         with CaptureQueriesContext(connection) as queries:
             response = place(*lines, HTTP_IDEMPOTENCY_KEY=f"cost-{len(lines)}")
 
         assert response.status_code == 201, response.json()
         sent = statements(queries)
-        # The key's claim; the pending order, its lines, its history and the key's link
-        # to it; then, after product_svc's answer, the locked order with its lines, each
-        # line's price, the status, its history entry and its outbox event; the history
-        # for the answer; the answer stored for the key.
-        assert len(sent) == 1 + 4 + 2 + len(lines) + 3 + 1 + 1, "\n".join(sent)
+        # The key's claim, the pending order, its lines and its history, in one
+        # transaction; then, after product_svc's answer, the locked order with its lines,
+        # each line's price, the status, its history entry and its outbox event; the
+        # history for the answer; the answer stored for the key.
+        assert len(sent) == 4 + 2 + len(lines) + 3 + 1 + 1, "\n".join(sent)
 
 
 def test_the_order_and_its_event_are_what_the_serializers_fields_write(place):
@@ -44,16 +44,21 @@ def test_the_order_and_its_event_are_what_the_serializers_fields_write(place):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_key_is_claimed_by_one_insert_without_a_transaction_of_its_own(place):
-    claims = []
+def test_a_key_is_claimed_first_in_the_pending_orders_transaction(place):
+    statements = []
 
     def watch(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "orders_idempotencyrecord"'):
-            claims.append(connection.in_atomic_block)
+        if not sql.startswith("BEGIN"):  # SQLite's own BEGIN IMMEDIATE
+            statements.append((sql.split(" ")[0:3], connection.in_atomic_block))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(watch):
         assert place((1, 1), HTTP_IDEMPOTENCY_KEY="one-insert").status_code == 201
 
-    # Outside any transaction: no BEGIN and COMMIT around it, two round trips fewer.
-    assert claims == [False]
+    # No transaction of its own (a BEGIN, a COMMIT and a commit's flush fewer), and no
+    # UPDATE linking it to its order afterwards.
+    assert statements[0] == (["INSERT", "INTO", '"orders_idempotencyrecord"'], True)
+    assert statements[1] == (["INSERT", "INTO", '"orders_order"'], True)
+    record = '"orders_idempotencyrecord"'
+    touched = [sql[0] for sql, _ in statements if record in sql]
+    assert touched == ["INSERT", "UPDATE"]  # the claim, then the answer kept
