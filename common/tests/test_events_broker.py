@@ -2,15 +2,16 @@
 from the outbox to the handler once, failures wait in the database, and /metrics counts
 it all from the database."""
 
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from events_support import namespace, running  # noqa: F401  (a fixture)
 from probes.models import ProbeHit
 
-from shop_common.events import publish
+from shop_common.events import publish, relay
 from shop_common.events.broker import NotConfirmed
 from shop_common.events.consumer import Consumer, prune_applied
 from shop_common.events.models import FailedEvent, InboxEvent, OutboxEvent
@@ -47,6 +48,28 @@ def test_a_poison_event_waits_in_the_database_and_the_rest_flows(settings):
         assert wait_for(lambda: FailedEvent.objects.filter(type="probe.sent").exists())
     failed = FailedEvent.objects.get()
     assert (failed.attempts, failed.dead) == (1, False)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="LISTEN/NOTIFY is PostgreSQL's")
+def test_an_idle_relay_sleeps_until_rows_are_committed(monkeypatch):
+    monkeypatch.setattr(relay, "LISTENING_POLL_SECONDS", 3.0)
+    looks = []
+
+    def counted(publisher, *, size):
+        looks.append(time.monotonic())
+        return relay_batch(publisher, size=size)
+
+    monkeypatch.setattr(relay, "relay_batch", counted)
+    with running(Relay), running(Consumer):
+        time.sleep(1.5)
+        idle_looks = len(looks)
+        send_probes(1)
+        sent_at = time.monotonic()
+        # Well before the relay's next look of its own (LISTENING_POLL_SECONDS).
+        assert wait_for(lambda: ProbeHit.objects.exists(), timeout=2)
+    # Polling every EVENTS_POLL_SECONDS would have looked about 30 times.
+    assert idle_looks <= 2
+    assert any(sent_at < looked < sent_at + 1 for looked in looks)
 
 
 class Unreachable:

@@ -328,7 +328,8 @@ def events_settings(*, base_dir: Path, debug: bool) -> dict[str, Any]:
         "EVENTS_MAX_ATTEMPTS": env.int("EVENTS_MAX_ATTEMPTS", default=8),
         "EVENTS_RETRY_BASE_SECONDS": env.float("EVENTS_RETRY_BASE_SECONDS", default=1.0),
         "EVENTS_RETRY_MAX_SECONDS": env.float("EVENTS_RETRY_MAX_SECONDS", default=300.0),
-        # How often an idle relay looks for new outbox rows: the floor of the outbox lag.
+        # How often an idle relay looks for new outbox rows (on PostgreSQL it waits for a
+        # notification, but no less than this after a look that found nothing).
         "EVENTS_POLL_SECONDS": env.float("EVENTS_POLL_SECONDS", default=0.05),
         "EVENTS_RELAY_BATCH": env.int("EVENTS_RELAY_BATCH", default=200),
         # Messages a consumer holds unacknowledged at once.

@@ -5,13 +5,19 @@ On PostgreSQL a batch is claimed with `SELECT ... FOR UPDATE SKIP LOCKED`, so se
 relays share the outbox without publishing a row twice; SQLite has no row locks, so run
 one relay there. A relay that dies between publishing and marking publishes the batch
 again when it comes back: consumers drop the duplicates by event id (the inbox).
+
+An idle relay looks for rows every EVENTS_POLL_SECONDS, except on PostgreSQL: there a
+trigger on the outbox (migration 0002) notifies `OUTBOX_CHANNEL` when rows are committed,
+and the relay sleeps on LISTEN until then, looking anyway every `LISTENING_POLL_SECONDS`
+(a notification lost with its connection must not strand a row).
 """
 
 import logging
 import threading
 import time
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -21,9 +27,17 @@ from kombu import Connection
 from shop_common.events.broker import Publisher, keep_connected
 from shop_common.events.models import OutboxEvent, PrunedCount
 
+if TYPE_CHECKING:
+    from psycopg import Connection as Listener
+
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 600
+# The outbox trigger's channel (migrations/0002_outbox_notify.py).
+OUTBOX_CHANNEL = "events_outbox"
+# How often a listening relay looks without being told: the safety net, and the longest
+# a stop request waits.
+LISTENING_POLL_SECONDS = 1.0
 
 
 def relay_batch(publisher: Publisher, *, size: int) -> int:
@@ -60,26 +74,55 @@ def add_pruned(counter: str, count: int) -> None:
 
 
 class Relay:
-    """The relay's loop: publish while there is work, poll while there is none, back off
-    while the broker or the database is unreachable (rows wait in the outbox meanwhile)."""
+    """The relay's loop: publish while there is work, wait while there is none (on
+    LISTEN, or polling), back off while the broker or the database is unreachable (rows
+    wait in the outbox meanwhile)."""
 
     def __init__(self, *, stop: threading.Event) -> None:
         self.stop = stop
         self.pruned_at = 0.0
+        self.looked_at = 0.0
 
     def run(self) -> None:
         keep_connected(self._serve, stop=self.stop)
 
     def _serve(self, broker: Connection) -> None:
         publisher = Publisher(broker)
-        while not self.stop.is_set():
-            close_old_connections()
-            published = relay_batch(publisher, size=settings.EVENTS_RELAY_BATCH)
-            if published:
-                logger.debug("events published", extra={"count": published})
-            else:
-                self._prune_now_and_then()
-                self.stop.wait(settings.EVENTS_POLL_SECONDS)
+        listener = listen()
+        try:
+            while not self.stop.is_set():
+                close_old_connections()
+                self.looked_at = time.monotonic()
+                published = relay_batch(publisher, size=settings.EVENTS_RELAY_BATCH)
+                if published:
+                    logger.debug("events published", extra={"count": published})
+                else:
+                    self._prune_now_and_then()
+                    listener = self._wait_for_rows(listener)
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _wait_for_rows(self, listener: "Listener[Any] | None") -> "Listener[Any] | None":
+        """Until rows may be waiting; the listener, or None once it broke (then polling)."""
+        if listener is None:
+            self.stop.wait(settings.EVENTS_POLL_SECONDS)
+            return None
+        try:
+            for _ in listener.notifies(timeout=LISTENING_POLL_SECONDS, stop_after=1):
+                pass
+            # Busy: commits notify one after another. Let them gather into one batch, no
+            # more often than polling would look, and take the notifications that came.
+            since = time.monotonic() - self.looked_at
+            self.stop.wait(max(settings.EVENTS_POLL_SECONDS - since, 0))
+            for _ in listener.notifies(timeout=0):
+                pass
+        except connection.Database.Error as exc:
+            logger.warning("outbox listener lost; polling", extra={"error": repr(exc)})
+            with suppress(connection.Database.Error):
+                listener.close()
+            return None
+        return listener
 
     def _prune_now_and_then(self) -> None:
         if time.monotonic() - self.pruned_at < PRUNE_EVERY_SECONDS:
@@ -88,3 +131,18 @@ class Relay:
         pruned = prune_published(older_than=timedelta(days=settings.EVENTS_RETENTION_DAYS))
         if pruned:
             logger.info("published events pruned", extra={"count": pruned})
+
+
+def listen() -> "Listener[Any] | None":
+    """A connection of its own, in autocommit, listening on `OUTBOX_CHANNEL` (a psycopg
+    connection); None where the database cannot notify (SQLite) or when it fails."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        listener = connection.get_new_connection(connection.get_connection_params())
+        listener.autocommit = True
+        listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+    except connection.Database.Error as exc:
+        logger.warning("cannot listen for outbox rows; polling", extra={"error": repr(exc)})
+        return None
+    return listener
