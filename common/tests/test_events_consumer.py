@@ -139,6 +139,16 @@ def test_a_periodic_job_runs_on_one_replica_per_turn():
     assert runs == [1, 1]
 
 
+def test_a_job_not_yet_due_costs_one_read():
+    job = PeriodicJob(name="probe.tick", every=60, run=lambda: None)
+    run_due_jobs([job])
+
+    # The consumer asks twice a second for every job: a write each time would add up.
+    with CaptureQueriesContext(connection) as asked:
+        assert run_due_jobs([job]) == []
+    assert [query["sql"].split(" ")[0] for query in asked.captured_queries] == ["SELECT"]
+
+
 def test_a_failing_periodic_job_does_not_stop_the_others():
     def boom():
         raise RuntimeError("boom")

@@ -127,7 +127,9 @@ def run_due_jobs(jobs: list[PeriodicJob] | None = None) -> list[str]:
 def _claim(job: PeriodicJob) -> bool:
     """Move the job's due time forward if it has come; True for the replica that did."""
     now = timezone.now()
-    JobSchedule.objects.get_or_create(name=job.name, defaults={"due_at": now})
+    schedule, _ = JobSchedule.objects.get_or_create(name=job.name, defaults={"due_at": now})
+    if schedule.due_at > now:
+        return False  # not due: no UPDATE (the loop asks twice a second for every job)
     claimed = JobSchedule.objects.filter(name=job.name, due_at__lte=now).update(
         due_at=now + timedelta(seconds=job.every)
     )
