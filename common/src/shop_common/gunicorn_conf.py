@@ -16,7 +16,12 @@ worker_class = "gthread"
 # product_svc, 2 cores, 3 rounds side by side, docs/benchmarks.md): 2 x 8 gave 141
 # requests/s, 2 x 4 122, 2 x 2 115, 3 x 4 132 (medians; the rounds overlap on a shared
 # machine, but nothing beat 2 x 8). The gateway's threads wait on the services for most
-# of a request, so it keeps at least as many.
+# of a request, so it keeps at least as many. order_svc, measured with bench/orders.py
+# (`--shape`, placing orders directly, 16 clients, one run each on a quiet machine):
+# 2 x 8 52.5 and 58.0 orders/s, 1 x 16 57.5, 2 x 4 55.8, 4 x 4 55.7, with 10-13 ms of
+# its CPU an order whatever the shape; identical runs differ by 10%, so no shape won.
+# It keeps 2 x 8: one process would save 87 MiB but hold the service to one core of
+# Python, about 90 orders/s at 11 ms an order, below the 150/s the shop aims for.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Every upstream timeout and retry budget ends well inside this.
