@@ -5,7 +5,8 @@ to find a connection the server has dropped (a restart, a failover, an idle time
 one more round trip than the request's own, 13% of a product list's time under load.
 The server says when it drops a connection: it sends its reason (`FATAL: terminating
 connection ...`) and closes the socket. An idle connection otherwise receives nothing,
-since nothing here `LISTEN`s, so a socket with something to read, or a connection psycopg
+since no connection Django manages `LISTEN`s (the event relay listens on one of its own,
+`shop_common.events.relay.listen`), so a socket with something to read, or a connection psycopg
 already knows is broken, is closed and opened again before the request uses it, as
 Django's own check does, and a quiet socket costs one `poll` of no time. A connection
 lost without a word (a cable cut) fails the request's own query instead: a 503 with
