@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_orjson_renderer.renderers import ORJSONRenderer
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -16,7 +17,7 @@ from rest_framework.serializers import BaseSerializer
 from shop_common.openapi import error_answer
 from shop_common.permissions import IsStaffOrReadOnly
 
-from . import selectors, services
+from . import page_cache, selectors, services
 from .filters import CatalogFilterBackend, ProductFilter
 from .models import Category, Product
 from .pagination import CatalogPagination
@@ -26,6 +27,9 @@ from .serializers import (
     ProductImageUploadSerializer,
     ProductSerializer,
 )
+
+# The reads the page cache keeps (`catalog.page_cache`; anonymous callers only).
+CACHED_ACTIONS = frozenset({"list", "retrieve"})
 
 
 @extend_schema_view(
@@ -46,6 +50,14 @@ class CatalogViewSet(viewsets.ModelViewSet):
     pagination_class = CatalogPagination
     renderer_classes = (ORJSONRenderer,)
     lookup_value_regex = r"[0-9]+"
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        """Reads of a page (`list`, `retrieve`) go through the page cache
+        (`catalog.page_cache`), which answers a page it holds before DRF sees the request."""
+        render = super().dispatch
+        if self.action_map.get(request.method.lower()) not in CACHED_ACTIONS:
+            return render(request, *args, **kwargs)
+        return page_cache.cached_page(request, lambda: render(request, *args, **kwargs))
 
     def perform_destroy(self, instance: Product | Category) -> None:
         services.delete(instance)

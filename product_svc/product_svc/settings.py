@@ -51,6 +51,24 @@ STORAGES = {
     ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Catalog pages answered from the cache (`catalog.page_cache`), for at most this many
+# seconds (0: never); a page is served only under the catalog version it was rendered
+# under. With Redis they are kept beside the version, so a page costs one round trip;
+# otherwise each worker keeps its own in memory (the version stays in the shared folder).
+CATALOG_PAGE_CACHE_SECONDS = env.int("CATALOG_PAGE_CACHE_SECONDS", default=300)
+if base["CACHES"]["catalog"]["BACKEND"] == "django_redis.cache.RedisCache":
+    CATALOG_PAGE_CACHE = "catalog"
+else:
+    CATALOG_PAGE_CACHE = "catalog_pages"
+    CACHES = {
+        **base["CACHES"],
+        "catalog_pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "catalog-pages",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        },
+    }
+
 # An image upload's body: the image and the form around it (its boundaries and `alt`); a
 # larger one is a 400 naming `image`, like an image over MAX_IMAGE_BYTES.
 LARGER_BODY_PATHS = [(r"/api/v1/products/[0-9]+/images/", MAX_IMAGE_BYTES + 64 * 1024, "image")]

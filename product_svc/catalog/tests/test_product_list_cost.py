@@ -18,6 +18,13 @@ from shop_common.catalog import bump_catalog_version
 URL = "/api/v1/products/"
 
 
+@pytest.fixture(autouse=True)
+def no_page_cache(settings) -> None:
+    """These tests hold what rendering a page costs: none is answered from the page cache
+    (`test_product_page_cache.py` holds that)."""
+    settings.CATALOG_PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def shelf() -> None:
     """Three pages of twenty products, a third of them with two images, under a fresh
