@@ -1,8 +1,15 @@
 import contextvars
+import io
 import json
 import logging
+import os
+import sys
+import tempfile
+import threading
 
-from shop_common.log import ContextFilter, JSONFormatter, user_id_var
+import pytest
+
+from shop_common.log import BackgroundStreamHandler, ContextFilter, JSONFormatter, user_id_var
 from shop_common.request_id import request_id_var
 
 
@@ -66,3 +73,56 @@ def test_log_lines_inside_a_request_carry_its_id(client, caplog):
     [record] = [r for r in caplog.records if r.name == "testproject"]
     assert record.request_id == "inside-request"
     assert record.service == "common"
+
+
+def background_handler(stream: io.StringIO) -> BackgroundStreamHandler:
+    handler = BackgroundStreamHandler()
+    handler.setFormatter(JSONFormatter())
+    handler.addFilter(ContextFilter(service="common"))
+    handler.writer.setStream(stream)
+    return handler
+
+
+def test_a_line_is_formatted_in_the_logging_thread_and_written_by_another():
+    stream = io.StringIO()
+    handler = background_handler(stream)
+    token = request_id_var.set("req-queued")
+    try:
+        handler.handle(make_record("queued", thing="value"))
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            failed = make_record("failed")
+            failed.exc_info = sys.exc_info()
+            handler.handle(failed)
+    finally:
+        request_id_var.reset(token)
+    writer_thread = handler.listener._thread
+    handler.close()  # writes what is still queued
+
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (first["message"], first["request_id"], first["thing"]) == (
+        "queued",
+        "req-queued",
+        "value",
+    )
+    assert second["message"] == "failed"
+    assert "ValueError: boom" in second["exc_info"]
+    assert writer_thread is not threading.current_thread()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_writes_its_own_lines_and_not_its_parents():
+    with tempfile.TemporaryFile("w+") as stream:
+        handler = background_handler(stream)
+        handler.handle(make_record("parent"))
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child's lines are the assertion)
+            handler.handle(make_record("child"))
+            handler.close()
+            os._exit(0)
+        os.waitpid(child, 0)
+        handler.close()
+        stream.seek(0)
+        messages = sorted(json.loads(line)["message"] for line in stream)
+    assert messages == ["child", "parent"]

@@ -2,6 +2,10 @@
 
 import json
 import logging
+import logging.handlers
+import os
+import queue
+import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -49,6 +53,57 @@ class JSONFormatter(OrjsonFormatter):
             return super().jsonify_log_record(log_data)
         except TypeError:
             return json.dumps(log_data, cls=JsonEncoder)
+
+
+class BackgroundStreamHandler(logging.handlers.QueueHandler):
+    """Formats a record in the thread that logs it and writes it from a thread of its own.
+
+    A plain `StreamHandler` holds its lock while it formats and writes, so a worker's
+    threads queued on it for every request line (a tenth of a `/healthz` under load, in
+    py-spy). Here the logging thread only formats (the filters run there too, so the
+    request's context is read where it is set) and puts the line on a queue; the standard
+    library's `QueueListener` writes the lines in order. The queue is thread-safe and a
+    record is formatted by one thread alone, so no lock is taken. `close()` (at exit,
+    `logging.shutdown`) writes what is still queued. A forked child starts a listener and
+    a queue of its own on its first line.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(queue.SimpleQueue())
+        self.writer = logging.StreamHandler()
+        self.writer.setFormatter(logging.Formatter("%(message)s"))  # the line as formatted
+        self.listener: logging.handlers.QueueListener | None = None
+        self.pid = 0
+        self.starting = threading.Lock()
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.pid != os.getpid():
+            self.start()
+        super().emit(record)
+
+    def start(self) -> None:
+        with self.starting:
+            if self.pid == os.getpid():
+                return
+            # After a fork the parent's queue may hold its unwritten lines: not ours to write.
+            self.queue = queue.SimpleQueue()
+            self.listener = logging.handlers.QueueListener(self.queue, self.writer)
+            self.listener.start()
+            self.pid = os.getpid()
+
+    def close(self) -> None:
+        if self.listener is not None and self.pid == os.getpid():
+            self.listener.stop()
+            self.listener = None
+            self.pid = 0
+        self.writer.close()
+        super().close()
 
 
 class RequestLogMiddleware:

@@ -240,7 +240,8 @@ def logging_settings(*, service: str) -> dict[str, Any]:
         "formatters": {"json": {"()": "shop_common.log.JSONFormatter"}},
         "handlers": {
             "stdout": {
-                "class": "logging.StreamHandler",
+                # Written from a thread of its own: request threads never wait for a write.
+                "class": "shop_common.log.BackgroundStreamHandler",
                 "formatter": "json",
                 "filters": ["context"],
             }
