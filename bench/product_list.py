@@ -21,6 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "product_svc"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "product_svc.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # one JSON line per request would be noise
+# Each page is rendered: what a page costs to make, not the page cache's answer
+# (bench/gateway.py measures that).
+os.environ.setdefault("CATALOG_PAGE_CACHE_SECONDS", "0")
 
 import django
 
