@@ -11,11 +11,13 @@ query (in a canonical order), the scheme and host links are built with, and `Acc
 Not cached: a request with `Authorization` (staff see inactive products, and a bad token
 is a 401), an answer other than a 200 (a refused filter is cheap to refuse again), a
 request inside a transaction (its own writes are not in the version yet). With the cache
-unreachable (Redis down) the page is rendered as if there were none.
+unreachable (Redis down) the page is rendered as if there were none, and the process
+leaves the cache alone for a few seconds before it asks again.
 """
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
@@ -35,6 +37,10 @@ logger = logging.getLogger(__name__)
 PAGE_PREFIX = "catalog:page:v1:"
 # The headers an answer may vary on and still be kept: `Accept` is in the key.
 KEYED_VARY = frozenset({"accept"})
+# After the cache fails, a process renders without asking it for this long: a hung Redis
+# then costs one socket timeout per process and pause, not one per page.
+PAUSE_AFTER_FAILURE = 5.0
+_paused_until = 0.0
 
 
 def canonical_query(query_string: str) -> str:
@@ -61,6 +67,7 @@ def page_key(request: HttpRequest) -> str:
 def may_use_cache(request: HttpRequest) -> bool:
     return (
         settings.CATALOG_PAGE_CACHE_SECONDS > 0
+        and time.monotonic() >= _paused_until
         and request.method == "GET"
         and "HTTP_AUTHORIZATION" not in request.META
         and not connection.in_atomic_block
@@ -97,7 +104,7 @@ def cached_page(request: HttpRequest, render: Callable[[], HttpResponse]) -> Htt
     try:
         version, stored = version_and_page(key)
     except CACHE_ERRORS as exc:
-        logger.warning("catalog cache unavailable: rendering the page", exc_info=exc)
+        pause(exc)
         return render()
     if isinstance(stored, tuple) and stored[0] == version:
         _, content, headers = stored
@@ -115,5 +122,16 @@ def cached_page(request: HttpRequest, render: Callable[[], HttpResponse]) -> Htt
                 key, entry, timeout=settings.CATALOG_PAGE_CACHE_SECONDS
             )
         except CACHE_ERRORS as exc:
-            logger.warning("catalog cache unavailable: page not kept", exc_info=exc)
+            pause(exc)
     return response
+
+
+def pause(exc: Exception) -> None:
+    """Leave the failing cache alone for `PAUSE_AFTER_FAILURE` seconds in this process."""
+    global _paused_until
+    _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
+    logger.warning(
+        "catalog cache unavailable: pages rendered without it for %s s",
+        PAUSE_AFTER_FAILURE,
+        exc_info=exc,
+    )

@@ -144,7 +144,9 @@ def test_the_canonical_query_keeps_each_names_values_in_order():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_page_is_rendered_while_the_cache_is_down(shelf, anonymous_client, settings):
+def test_the_page_is_rendered_while_the_cache_is_down(
+    shelf, anonymous_client, settings, monkeypatch
+):
     settings.CACHES = {
         **settings.CACHES,
         "catalog": {
@@ -154,8 +156,23 @@ def test_the_page_is_rendered_while_the_cache_is_down(shelf, anonymous_client, s
         },
     }
     settings.CATALOG_PAGE_CACHE = "catalog"
+    monkeypatch.setattr(page_cache, "_paused_until", 0.0)
+    asked = []
+    monkeypatch.setattr(page_cache, "version_and_page", record(asked, page_cache.version_and_page))
     for _ in range(2):
         assert get(anonymous_client).json()["count"] == 30
+    assert len(asked) == 1  # then it rendered without asking again, for a pause
+    monkeypatch.setattr(page_cache, "_paused_until", 0.0)  # the pause is over
+    get(anonymous_client)
+    assert len(asked) == 2
+
+
+def record(calls, function):
+    def recorded(*args):
+        calls.append(args)
+        return function(*args)
+
+    return recorded
 
 
 @pytest.mark.django_db
