@@ -4,7 +4,6 @@ cancelling a paid order refunds it, and an unpaid order expires and gives its st
 With RabbitMQ cut, orders and payments still answer, and once it is back every order is
 paid exactly once; the envelopes the flow sent match docs/asyncapi.yaml."""
 
-import email
 import json
 import os
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shop_testing.asyncapi import validate_envelope
 from shop_testing.harness import System
+from shop_testing.mailbox import read_mailbox
 from shop_testing.metrics import metric_value
 from shop_testing.shop import Shop, as_json, order_body, wait_for
 from shop_testing.tcp_proxy import TCPProxy
@@ -56,8 +56,9 @@ def subjects_mailed_to(shop: Shop, customer: requests.Session) -> list[str]:
     """The subjects of the emails user_svc's file backend wrote to the customer."""
     address = customer.get(gateway(shop, "/api/v1/users/me/"), timeout=10).json()["email"]
     folder = Path(shop.system.env["SHOP_VAR_DIR"]) / "mail"
-    messages = [email.message_from_bytes(path.read_bytes()) for path in folder.glob("*")]
-    return sorted(message["Subject"] for message in messages if message["To"] == address)
+    return sorted(
+        message["Subject"] for message in read_mailbox(folder) if message["To"] == address
+    )
 
 
 def test_a_paid_order_is_paid_within_two_seconds_once_and_the_customer_is_told(shop):
