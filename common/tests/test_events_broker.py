@@ -2,6 +2,7 @@
 from the outbox to the handler once, failures wait in the database, and /metrics counts
 it all from the database."""
 
+import os
 import time
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from events_support import namespace, running  # noqa: F401  (a fixture)
 from probes.models import ProbeHit
 
-from shop_common.events import publish, relay
+from shop_common.events import broker, publish, relay
 from shop_common.events.broker import NotConfirmed
 from shop_common.events.consumer import Consumer, prune_applied
 from shop_common.events.models import FailedEvent, InboxEvent, OutboxEvent
@@ -48,6 +49,21 @@ def test_a_poison_event_waits_in_the_database_and_the_rest_flows(settings):
         assert wait_for(lambda: FailedEvent.objects.filter(type="probe.sent").exists())
     failed = FailedEvent.objects.get()
     assert (failed.attempts, failed.dead) == (1, False)
+
+
+@pytest.mark.skipif(not os.environ.get("AMQP_URL"), reason="RabbitMQ's heartbeats")
+def test_an_idle_relay_keeps_its_rabbitmq_connection(monkeypatch, caplog):
+    # RabbitMQ closes a connection silent for two heartbeat intervals: with no heartbeats
+    # sent, the first event after an idle minute failed to publish and waited for a new
+    # connection.
+    monkeypatch.setattr(broker, "HEARTBEAT_SECONDS", 2)
+    with running(Relay):
+        time.sleep(8)
+        send_probes(1)
+        assert wait_for(lambda: not OutboxEvent.objects.filter(published_at=None).exists())
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages.count("connected to the event broker") == 1
+    assert not [message for message in messages if "unreachable" in message]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="LISTEN/NOTIFY is PostgreSQL's")

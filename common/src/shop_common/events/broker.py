@@ -36,6 +36,9 @@ PERSISTENT = 2
 # Waiting between attempts while the broker (or the database) is unreachable: doubled
 # from the first up to the second.
 RETRY_SECONDS = (0.5, 10.0)
+# The AMQP heartbeat asked of RabbitMQ: it closes a connection it heard nothing from for
+# two of these, and the client gives up on one it heard nothing from for as long.
+HEARTBEAT_SECONDS = 30
 logger = logging.getLogger(__name__)
 
 
@@ -112,7 +115,7 @@ def connect() -> Connection:
         return Connection(
             settings.AMQP_URL,
             connect_timeout=5,
-            heartbeat=30,
+            heartbeat=HEARTBEAT_SECONDS,
         )
     folder = broker_folder()
     folders = {name: folder / name for name in ("queues", "control", "taken")}
@@ -233,6 +236,19 @@ class Publisher:
 
     def _nacked(self, delivery_tag: int, multiple: bool) -> None:
         self.refused = True
+
+
+def keep_alive(connection: Connection) -> None:
+    """Read what the broker sent (its heartbeats, late confirms) and send a heartbeat when
+    one is due, for a loop that otherwise talks to the broker only when it has work (the
+    relay): left silent, an idle relay's connection is closed by RabbitMQ after two
+    heartbeat intervals, and its next event fails to publish and waits for a new one.
+    Call it at least every half interval."""
+    if not connection.heartbeat:
+        return  # the filesystem transport: no connection to keep
+    with suppress(TimeoutError):
+        connection.drain_events(timeout=0)
+    connection.heartbeat_check()
 
 
 def broker_errors(connection: Connection) -> tuple[type[BaseException], ...]:

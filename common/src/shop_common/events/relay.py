@@ -24,7 +24,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from kombu import Connection
 
-from shop_common.events.broker import Publisher, keep_connected
+from shop_common.events.broker import Publisher, keep_alive, keep_connected
 from shop_common.events.models import OutboxEvent, PrunedCount
 
 if TYPE_CHECKING:
@@ -99,6 +99,7 @@ class Relay:
                 else:
                     self._prune_now_and_then()
                     listener = self._wait_for_rows(listener)
+                    keep_alive(broker)
         finally:
             if listener is not None:
                 listener.close()
