@@ -21,11 +21,13 @@ SERVICE_CLIENT_SECRET = client_secret("product_svc", base_dir=base["BASE_DIR"], 
 # Importing writes the catalog: it takes the right to change products, not just to see them.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-# django-import-export's own guard against formula injection: it drops one leading "=" of
-# every exported cell. That alone leaves "+", "-", "@" and "==" to the spreadsheet and
-# loses data, so the catalog's resources write such text with an apostrophe first
-# (`catalog.resources.CatalogResource`); this stays on for any other export.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Off: django-import-export's own guard against formula injection drops one leading "=",
+# leaves "+", "-", "@" and "==" to the spreadsheet, and turns every cell into text, so an
+# XLSX file's prices and stock could not be summed or sorted. The catalog's resources
+# (`catalog.resources.CatalogResource`, behind every export here) write formula-like text
+# with an apostrophe first instead, and an XLSX export keeps numbers as numbers (the
+# admin renders binary formats with `force_native_type`). A new export derives from it.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 # The upload waits between preview and confirm in the service's shared cache (Redis, or a
 # folder every worker reads), not in one pod's /tmp: the confirm may reach another pod.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"

@@ -199,6 +199,38 @@ def test_an_xlsx_file_imports_like_a_csv_one(admin_browser):
     assert (kettle.price, kettle.stock, kettle.name) == (Decimal("21.50"), 8, "Kettle")
 
 
+@pytest.mark.django_db
+def test_an_xlsx_export_writes_price_and_stock_as_numbers_and_imports_back(admin_browser):
+    ProductFactory(sku="KET-1", price="19.90", stock=3)
+    ProductFactory(sku="TOP-1", price="99999999.99", stock=2_000_000_000)
+
+    content = export(admin_browser, XLSX_FORMAT)
+    header, *rows = openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows()
+    columns = [cell.value for cell in header]
+    cells = {row[0].value: dict(zip(columns, row, strict=True)) for row in rows}
+    for sku, price, stock in [("KET-1", "19.90", 3), ("TOP-1", "99999999.99", 2_000_000_000)]:
+        assert cells[sku]["price"].data_type == cells[sku]["stock"].data_type == "n"
+        assert Decimal(str(cells[sku]["price"].value)) == Decimal(price)
+        assert cells[sku]["stock"].value == stock
+
+    previewed = preview(admin_browser, SimpleUploadedFile("catalog.xlsx", content), XLSX_FORMAT)
+    assert {row.import_type for row in previewed.context["result"].rows} == {"skip"}
+    confirm(admin_browser, previewed)
+    assert Product.objects.get(sku="KET-1").price == Decimal("19.90")
+
+
+@pytest.mark.django_db
+def test_a_csv_export_keeps_price_and_stock_as_text(admin_browser):
+    ProductFactory(sku="KET-1", price="19.90", stock=3)
+
+    rows = list(csv.reader(io.StringIO(export(admin_browser, CSV_FORMAT).decode())))
+
+    assert rows[0] == COLUMNS
+    assert rows[1][COLUMNS.index("price")] == "19.90"
+    assert rows[1][COLUMNS.index("stock")] == "3"
+    assert rows[1][COLUMNS.index("is_active")] == "1"
+
+
 def import_prices(rows: list[list[object]]) -> bool:
     try:
         dataset = tablib.Dataset(*rows, headers=["sku", "price"])
