@@ -109,7 +109,7 @@ def test_a_wrong_password_is_refused_by_the_admin_login_page(system, page, demo_
     assert "email and password of an active staff account" in page.content()
 
 
-def test_a_deactivated_account_is_signed_out_and_refused(system, browser, staff_email):
+def test_a_deactivated_account_is_signed_out_told_why_and_refused(system, browser, staff_email):
     deactivate = (
         "from accounts.models import User; "
         f"User.objects.filter(email={staff_email!r}).update(is_active=False)"
@@ -128,7 +128,10 @@ def test_a_deactivated_account_is_signed_out_and_refused(system, browser, staff_
         sign_in(again, system.url("order_svc"), staff_email)
 
         assert "/admin/login/" in signed_in.url
+        withdrawn = signed_in.locator(".messagelist", has_text="Your staff access was withdrawn")
+        assert withdrawn.is_visible()
         assert "/admin/login/" in again.url
+        assert not again.locator(".messagelist").is_visible()
         assert "email and password of an active staff account" in again.content()
     finally:
         system.stop("order_svc")

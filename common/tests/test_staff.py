@@ -18,6 +18,8 @@ USER_SVC = SERVICES["user_svc"].url
 SIGN_IN = f"{USER_SVC}/internal/v1/staff/sign-in/"
 LOGIN = "/admin/login/?next=/admin/"
 PASSWORD = "right-password-2026"
+# What the login page says to someone the re-check signed out.
+WITHDRAWN = "Your staff access was withdrawn"
 
 pytestmark = pytest.mark.django_db
 
@@ -188,6 +190,37 @@ def test_a_deactivated_demoted_or_deleted_account_is_signed_out_at_its_next_requ
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/admin/login/")
     assert "_auth_user_id" not in signed_in.session
+
+
+@pytest.mark.parametrize(
+    "now",
+    [{"is_active": False}, {"is_staff": False}, {"status": 404}],
+    ids=["deactivated", "demoted", "deleted"],
+)
+def test_the_login_page_says_staff_access_was_withdrawn_after_a_recheck(signed_in, user_svc, now):
+    account(user_svc, **now)
+
+    login_page = signed_in.get("/admin/", follow=True)
+
+    assert login_page.request["PATH_INFO"] == "/admin/login/"
+    assert WITHDRAWN in login_page.content.decode()
+    # Said once: the next visit to the login page is a plain one.
+    assert WITHDRAWN not in signed_in.get(LOGIN).content.decode()
+
+
+def test_an_ordinary_logout_or_an_expired_session_says_nothing_of_withdrawn_access(
+    signed_in, user_svc
+):
+    signed_in.post("/admin/logout/")
+    after_logout = signed_in.get("/admin/", follow=True)
+    assert after_logout.request["PATH_INFO"] == "/admin/login/"
+    assert WITHDRAWN not in after_logout.content.decode()
+
+    assert sign_in(signed_in).status_code == 302
+    signed_in.session.flush()  # expired: the cookie names a session the store no longer has
+    after_expiry = signed_in.get("/admin/", follow=True)
+    assert after_expiry.request["PATH_INFO"] == "/admin/login/"
+    assert WITHDRAWN not in after_expiry.content.decode()
 
 
 def test_a_superuser_demoted_in_user_svc_loses_it_at_the_next_recheck(signed_in, user_svc):

@@ -218,15 +218,16 @@ def login_limit_settings() -> dict[str, str]:
 def staff_sign_in_settings(base: dict[str, Any]) -> dict[str, Any]:
     """What a service adds, beside the `shop_common.staff` app, for its admin to sign
     staff in against user_svc: the backend, the re-check after Django's authentication
-    middleware, and how often a session is re-checked (seconds)."""
+    and messages middleware (a re-check that signs someone out leaves them a message),
+    and how often a session is re-checked (seconds)."""
     middleware = base["MIDDLEWARE"]
-    after_auth = middleware.index("shop_common.admin_only.AuthenticationMiddleware") + 1
+    after_messages = middleware.index("shop_common.admin_only.MessageMiddleware") + 1
     return {
         "AUTHENTICATION_BACKENDS": ["shop_common.staff.backends.StaffBackend"],
         "MIDDLEWARE": [
-            *middleware[:after_auth],
+            *middleware[:after_messages],
             "shop_common.staff.middleware.StaffRecheckMiddleware",
-            *middleware[after_auth:],
+            *middleware[after_messages:],
         ],
         "STAFF_RECHECK_SECONDS": env.int("STAFF_RECHECK_SECONDS", default=30),
     }

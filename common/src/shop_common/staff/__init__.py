@@ -11,6 +11,7 @@ A service enables it with `"shop_common.staff"` in its apps and
   by user_svc's account id (`StaffAccount`), so its own groups and permissions, and the
   admin's log, work as in any Django project;
 - a signed-in session is re-checked against user_svc at most every
-  `STAFF_RECHECK_SECONDS`: a deactivated or demoted account is signed out, and while
-  user_svc cannot be asked the admin refuses everyone (`StaffRecheckMiddleware`).
+  `STAFF_RECHECK_SECONDS`: a deactivated or demoted account is signed out (and the login
+  page says why), and while user_svc cannot be asked the admin refuses everyone
+  (`StaffRecheckMiddleware`).
 """

@@ -4,6 +4,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, logout
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,12 @@ from shop_common.staff.services import update_local_user
 
 STAFF_BACKEND = "shop_common.staff.backends.StaffBackend"
 CHECKED_AT = "staff_checked_at"
+# What the admin's login page says to someone a re-check signed out, and only to them:
+# an ordinary logout or an expired session never comes through `withdraw`.
+ACCESS_WITHDRAWN = (
+    "Your staff access was withdrawn, so you were signed out. "
+    "Sign in again, or ask an administrator."
+)
 
 
 def mark_checked(request: HttpRequest) -> None:
@@ -26,10 +33,10 @@ def mark_checked(request: HttpRequest) -> None:
 class StaffRecheckMiddleware:
     """Asks user_svc about a session's staff member at most every `STAFF_RECHECK_SECONDS`.
 
-    A deactivated, demoted or deleted account is signed out at that request; a change of
-    `is_superuser` applies from it. While user_svc cannot be asked, the admin fails
-    closed: the request is served as anonymous (the login page), and the next request
-    asks again.
+    A deactivated, demoted or deleted account is signed out at that request, and the
+    login page says why; a change of `is_superuser` applies from it. While user_svc
+    cannot be asked, the admin fails closed: the request is served as anonymous (the
+    login page), and the next request asks again.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -54,7 +61,7 @@ class StaffRecheckMiddleware:
         user = request.user
         link = StaffAccount.objects.filter(user_id=user.pk).first()
         if link is None:
-            logout(request)
+            withdraw(request)
             return
         try:
             identity = look_up(link.user_svc_id)
@@ -64,6 +71,14 @@ class StaffRecheckMiddleware:
         if identity is not None:
             update_local_user(user, identity)
         if identity is None or not identity.may_use_admin:
-            logout(request)
+            withdraw(request)
             return
         mark_checked(request)
+
+
+def withdraw(request: HttpRequest) -> None:
+    """Signs out a session whose staff access user_svc no longer vouches for, leaving the
+    reason for the login page (the message outlives the flushed session: it is stored
+    after `logout`, by the messages middleware that runs outside this one)."""
+    logout(request)
+    messages.warning(request, ACCESS_WITHDRAWN)
