@@ -24,14 +24,13 @@ from gateway.routes import Route
 from gateway.shared_cache import shared_cache
 from shop_common.catalog import CACHE_ALIAS as CATALOG_ALIAS
 from shop_common.catalog import VERSION_KEY as CATALOG_VERSION_KEY
-from shop_common.catalog import catalog_version
+from shop_common.catalog import catalog_version, shareable
 
 # The only request headers a cacheable request takes to the service (`proxy`), so an
 # answer is a function of its key and no other header a client sends can shape it.
 KEYED_HEADERS = frozenset({"accept", "accept-encoding", "accept-language"})
 # An answer that varies on anything else is not kept. Cached requests never carry a token.
 VARY_ALLOWED = frozenset({"accept", "accept-encoding", "accept-language", "authorization"})
-NOT_STORABLE = frozenset({"no-store", "private", "no-cache"})
 # Part of every entry's key: change it when `Entry` changes, so no old entry is read.
 ENTRY_PREFIX = "gateway:answer:v1:"
 FIRST_POLL = 0.005
@@ -81,18 +80,8 @@ def answer_key(request: HttpRequest) -> str:
     return f"{ENTRY_PREFIX}{digest}"
 
 
-def storable(response: HttpResponse) -> bool:
-    if response.status_code != 200 or response.streaming or response.cookies:
-        return False
-    directives = {
-        d.strip().split("=")[0].lower() for d in response.get("Cache-Control", "").split(",")
-    }
-    vary = {token.strip().lower() for token in response.get("Vary", "").split(",") if token.strip()}
-    return not (directives & NOT_STORABLE) and vary <= VARY_ALLOWED
-
-
 def store(key: str, version: str, response: HttpResponse, ttl: int) -> None:
-    if not storable(response):
+    if not shareable(response, vary_allowed=VARY_ALLOWED):
         return
     entry = Entry(
         version, response.status_code, tuple(response.items()), response.content, time.time()

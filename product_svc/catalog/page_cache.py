@@ -26,9 +26,8 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
-from django.utils.cache import cc_delim_re
 
-from shop_common.catalog import CACHE_ALIAS, VERSION_KEY, catalog_version
+from shop_common.catalog import CACHE_ALIAS, VERSION_KEY, catalog_version, shareable
 
 from .pagination import CACHE_ERRORS
 
@@ -76,13 +75,7 @@ def may_use_cache(request: HttpRequest) -> bool:
 
 def may_keep(response: HttpResponse) -> bool:
     """Only a plain 200 that says nothing against being shared."""
-    if response.status_code != 200 or response.streaming or response.cookies:
-        return False
-    directives = {d.strip().lower() for d in cc_delim_re.split(response.get("Cache-Control", ""))}
-    if directives & {"private", "no-store"}:
-        return False
-    varies = {v.strip().lower() for v in cc_delim_re.split(response.get("Vary", "")) if v}
-    return varies <= KEYED_VARY
+    return shareable(response, vary_allowed=KEYED_VARY)
 
 
 def version_and_page(key: str) -> tuple[str, object]:

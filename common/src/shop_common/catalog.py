@@ -9,9 +9,12 @@ race can then never bring back an old version, even on a cache without atomic in
 import uuid
 
 from django.core.cache import caches
+from django.http import HttpResponse
 
 CACHE_ALIAS = "catalog"
 VERSION_KEY = "catalog:version"
+# `Cache-Control` directives that keep an answer from being served to anyone else.
+NOT_SHAREABLE = frozenset({"no-store", "private", "no-cache"})
 
 
 def catalog_version() -> str:
@@ -29,3 +32,16 @@ def bump_catalog_version() -> str:
     version = uuid.uuid4().hex
     caches[CACHE_ALIAS].set(VERSION_KEY, version, timeout=None)
     return version
+
+
+def shareable(response: HttpResponse, *, vary_allowed: frozenset[str]) -> bool:
+    """Whether a cache of catalog answers (the gateway's, product_svc's pages) may keep
+    `response` for other callers: a plain 200 without cookies, nothing in its
+    `Cache-Control` against sharing, and varying on no header but `vary_allowed`, the
+    ones its key holds."""
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    control = response.get("Cache-Control", "")
+    directives = {d.strip().split("=")[0].lower() for d in control.split(",")}
+    vary = {token.strip().lower() for token in response.get("Vary", "").split(",")}
+    return not (directives & NOT_SHAREABLE) and vary - {""} <= vary_allowed
