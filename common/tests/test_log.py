@@ -75,12 +75,21 @@ def test_log_lines_inside_a_request_carry_its_id(client, caplog):
     assert record.service == "common"
 
 
-def background_handler(stream: io.StringIO) -> BackgroundStreamHandler:
-    handler = BackgroundStreamHandler()
+def background_handler(stream: io.TextIOBase) -> BackgroundStreamHandler:
+    handler = BackgroundStreamHandler(stream)
     handler.setFormatter(JSONFormatter())
     handler.addFilter(ContextFilter(service="common"))
-    handler.writer.setStream(stream)
     return handler
+
+
+class CountedWrites(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
 
 
 def test_a_line_is_formatted_in_the_logging_thread_and_written_by_another():
@@ -97,8 +106,8 @@ def test_a_line_is_formatted_in_the_logging_thread_and_written_by_another():
             handler.handle(failed)
     finally:
         request_id_var.reset(token)
-    writer_thread = handler.listener._thread
-    handler.close()  # writes what is still queued
+    writer_thread = handler.writer
+    handler.close()  # writes what is still waiting
 
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert (first["message"], first["request_id"], first["thing"]) == (
@@ -109,6 +118,32 @@ def test_a_line_is_formatted_in_the_logging_thread_and_written_by_another():
     assert second["message"] == "failed"
     assert "ValueError: boom" in second["exc_info"]
     assert writer_thread is not threading.current_thread()
+
+
+def test_lines_logged_while_the_writer_is_busy_are_written_together_in_order():
+    stream = CountedWrites()
+    handler = background_handler(stream)
+    with handler.writing:  # the writer is busy: woken by the first line, it waits here
+        for number in range(100):
+            handler.handle(make_record(f"line {number}"))
+    handler.close()
+
+    messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+    assert messages == [f"line {number}" for number in range(100)]
+    assert stream.writes == 1
+
+
+def test_a_line_logged_after_close_is_written_at_once():
+    stream = io.StringIO()
+    handler = background_handler(stream)
+    handler.handle(make_record("before"))
+    handler.close()
+    handler.handle(make_record("after"))  # at exit, once logging has shut down
+
+    assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == [
+        "before",
+        "after",
+    ]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
