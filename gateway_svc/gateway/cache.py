@@ -99,18 +99,23 @@ class Lookup:
 
 
 def reads(request: HttpRequest, route: Route) -> list[tuple[str, str]]:
-    """The (alias, key) pairs a cacheable request needs; read in the same round trip as
-    the rate-limit count (`limits.check`). Empty when the cache does not apply."""
+    """The (alias, key) pairs a cacheable request needs, read in the same round trip as
+    the rate-limit count (`limits.check`): the catalog version, and the entry unless the
+    request refreshes it (it is replaced, not read). Empty when the cache does not apply."""
     if not applies(request, route):
         return []
-    return [(CATALOG_ALIAS, CATALOG_VERSION_KEY), (shared_cache.alias, answer_key(request))]
+    version = (CATALOG_ALIAS, CATALOG_VERSION_KEY)
+    if wants_fresh(request):
+        return [version]
+    return [version, (shared_cache.alias, answer_key(request))]
 
 
-def lookup(keys: list[tuple[str, str]], values: list) -> Lookup:
-    version, entry = values
+def lookup(request: HttpRequest, keys: list[tuple[str, str]], values: list) -> Lookup:
+    version, entry = values[0], values[1] if len(values) > 1 else None
     if version is None:  # never set yet (first start, Redis flushed), or Redis is down
         version = shared_cache.call("catalog_version", catalog_version, None)
-    return Lookup(keys[1][1], version, entry if current(entry, version) else None)
+    key = keys[1][1] if len(keys) > 1 else answer_key(request)
+    return Lookup(key, version, entry if current(entry, version) else None)
 
 
 def current(entry: object, version: str | None) -> bool:

@@ -34,7 +34,7 @@ def gateway(request: HttpRequest) -> HttpResponse:
         guarded = limits.guard(request, route, body)
         if guarded is not None:
             guarded.check()
-        found = cache.lookup(cache_keys, cached) if cache_keys else None
+        found = cache.lookup(request, cache_keys, cached) if cache_keys else None
         response = answer(request, route, refusal, body, found)
     except DomainError as refusal:
         response = domain_error_response(refusal)

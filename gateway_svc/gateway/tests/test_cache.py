@@ -2,8 +2,10 @@ import threading
 
 import pytest
 
+from gateway.cache import ENTRY_PREFIX
+from gateway.shared_cache import shared_cache
 from gateway.tests.tokens import bearer
-from shop_common.catalog import bump_catalog_version, catalog_version
+from shop_common.catalog import VERSION_KEY, bump_catalog_version, catalog_version
 from shop_testing.fake_service import Reply
 
 LIST = "/api/v1/products/"
@@ -54,6 +56,25 @@ def test_no_cache_from_the_client_goes_to_the_service_and_refreshes(client, prod
     assert fresh.json() == {"v": 2}
     assert after["X-Cache"] == "HIT"
     assert after.json() == {"v": 2}
+
+
+def test_a_refresh_reads_the_catalog_version_but_not_the_entry_it_replaces(
+    client, products, monkeypatch
+):
+    read = []
+    count_and_get = shared_cache.count_and_get
+
+    def recording(operation, windows, reads):
+        read.append([key for _, key in reads])
+        return count_and_get(operation, windows, reads)
+
+    monkeypatch.setattr(shared_cache, "count_and_get", recording)
+    client.get(LIST)
+    client.get(LIST, headers={"Cache-Control": "no-cache"})
+
+    [version, entry] = read[0]
+    assert (version, entry[: len(ENTRY_PREFIX)]) == (VERSION_KEY, ENTRY_PREFIX)
+    assert read[1] == [VERSION_KEY]
 
 
 @pytest.mark.parametrize("host", ["a b", "127.0.0.1:8000@evil", "x" * 3000, ""])
