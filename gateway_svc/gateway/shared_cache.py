@@ -19,15 +19,13 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import RedisError
 
 from gateway import metrics
+from shop_common.catalog import CACHE_ERRORS
 from shop_common.rate_limits import CACHE_ALIAS, Count, Window, count_one, counters
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-CACHE_ERRORS = (ConnectionInterrupted, RedisError, OSError)
 
 
 class SharedCache:

@@ -27,9 +27,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 
-from shop_common.catalog import CACHE_ALIAS, VERSION_KEY, catalog_version, shareable
-
-from .pagination import CACHE_ERRORS
+from shop_common.catalog import (
+    CACHE_ALIAS,
+    CACHE_ERRORS,
+    VERSION_KEY,
+    catalog_version,
+    shareable,
+)
 
 logger = logging.getLogger(__name__)
 # Part of every page's key: change it when what is stored, or how a page is written, changes.

@@ -18,10 +18,8 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
-from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import RedisError
 
-from shop_common.catalog import CACHE_ALIAS, VERSION_KEY, catalog_version
+from shop_common.catalog import CACHE_ALIAS, CACHE_ERRORS, VERSION_KEY, catalog_version
 from shop_common.pagination import PageNumberPagination
 
 logger = logging.getLogger(__name__)
@@ -29,7 +27,6 @@ logger = logging.getLogger(__name__)
 COUNT_PREFIX = "catalog:count:v1:"
 # Counts of filters nobody asks for again go after this; a current one is just recounted.
 COUNT_TTL = 600
-CACHE_ERRORS = (ConnectionInterrupted, RedisError, OSError)
 
 
 def count_key(queryset: QuerySet) -> str:

@@ -10,9 +10,13 @@ import uuid
 
 from django.core.cache import caches
 from django.http import HttpResponse
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 CACHE_ALIAS = "catalog"
 VERSION_KEY = "catalog:version"
+# What a failing shared cache raises: Redis's errors, or the embedded folder's (`OSError`).
+CACHE_ERRORS = (ConnectionInterrupted, RedisError, OSError)
 # `Cache-Control` directives that keep an answer from being served to anyone else.
 NOT_SHAREABLE = frozenset({"no-store", "private", "no-cache"})
 
