@@ -206,6 +206,9 @@ def test_the_login_page_says_staff_access_was_withdrawn_after_a_recheck(signed_i
     assert WITHDRAWN in login_page.content.decode()
     # Said once: the next visit to the login page is a plain one.
     assert WITHDRAWN not in signed_in.get(LOGIN).content.decode()
+    # Kept in this service's session, not in the `messages` cookie every admin on the
+    # host would read.
+    assert "messages" not in signed_in.cookies
 
 
 def test_an_ordinary_logout_or_an_expired_session_says_nothing_of_withdrawn_access(

@@ -403,6 +403,9 @@ def service_settings(*, service: str | Service, base_dir: Path, apps: list[str])
         # 127.0.0.1, and one shared `sessionid` would sign staff out of the others.
         "SESSION_COOKIE_NAME": f"{service}_sessionid",
         "CSRF_COOKIE_NAME": f"{service}_csrftoken",
+        # Django's default keeps messages in a `messages` cookie, which would be one for
+        # every admin on that host: in the session, each admin reads its own.
+        "MESSAGE_STORAGE": "django.contrib.messages.storage.session.SessionStorage",
         "REST_FRAMEWORK": {
             "EXCEPTION_HANDLER": "shop_common.errors.exception_handler",
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
