@@ -5,9 +5,10 @@ before claims shared the order's transaction) are purged by reconciliation."""
 
 from datetime import datetime
 
-from orders.models import IdempotencyRecord
+from orders.models import IdempotencyRecord, Order
+from orders.serializers import OrderSerializer
 from orders.states import OrderStatus
-from shop_common.idempotency import IdempotencyKeys, IdempotencyState
+from shop_common.idempotency import IdempotencyKeys, IdempotencyState, StoredAnswer
 
 
 class OrderKeys(IdempotencyKeys[IdempotencyRecord]):
@@ -27,3 +28,9 @@ class OrderKeys(IdempotencyKeys[IdempotencyRecord]):
 
 
 keys = OrderKeys(IdempotencyRecord)
+
+
+def placed_answer(order: Order) -> StoredAnswer:
+    """What placing `order` answers, and what its key replays: 201, the order, its
+    Location."""
+    return StoredAnswer(201, OrderSerializer(order).data, {"Location": order.location})

@@ -5,8 +5,10 @@ change never rewrites an order. The rules the database can hold are constraints 
 """
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.db import models
@@ -82,6 +84,18 @@ class Order(models.Model):
     def location(self) -> str:
         """The order's path in the API: the `Location` of the answer that placed it."""
         return reverse("order-detail", kwargs={"pk": self.id})
+
+    def hold(self, **related: Iterable[models.Model]) -> None:
+        """Hold rows just written as the order's `lines` or `history`, the way
+        `prefetch_related` holds what it read: the answer and the events built from this
+        instance then read none of them back. The rows come in the related model's order."""
+        cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
+        for name, rows in related.items():
+            held = getattr(self, name).all()
+            ordering = held.model._meta.ordering
+            held._result_cache = sorted(rows, key=attrgetter(*ordering))
+            held._prefetch_done = True
+            cache[name] = held
 
 
 class OrderLine(models.Model):

@@ -15,9 +15,7 @@ from django.utils import timezone
 from orders import idempotency, reservations, services
 from orders.exceptions import StockUnavailable, Unconfirmable
 from orders.models import IdempotencyRecord, Order
-from orders.serializers import OrderSerializer
 from orders.states import OrderStatus
-from shop_common.idempotency import StoredAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -71,5 +69,4 @@ def settle(order: Order) -> str:
 def _answer_key(order: Order) -> None:
     """Store the answer the lost request would have given, for a retry with its key."""
     for record in IdempotencyRecord.objects.filter(order=order):
-        answer = StoredAnswer(201, OrderSerializer(order).data, {"Location": order.location})
-        idempotency.keys.finish(record, answer)
+        idempotency.keys.finish(record, idempotency.placed_answer(order))

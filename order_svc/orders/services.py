@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from orders import metrics, reservations
 from orders.exceptions import (
+    InvalidMove,
     MixedCurrencies,
     OrderTooLarge,
     OutOfStock,
@@ -25,7 +26,7 @@ from orders.exceptions import (
     Unconfirmable,
     UnknownProducts,
 )
-from orders.idempotency import keys
+from orders.idempotency import keys, placed_answer
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
 from orders.serializers import OrderEventSerializer
 from orders.states import EVENT_TYPES, PAID_FOR, Actor, OrderStatus, check_move
@@ -56,7 +57,7 @@ def place_order(
     order = _create_pending(user_id, items, shipping_address, idempotency_key)
     try:
         reservation = reservations.reserve(order.id, items)
-        confirmed = confirm_order(order.id, reservation)
+        confirmed = _confirm_placed(order, reservation, idempotency_key)
     except (StockUnavailable, Unconfirmable) as exc:
         fail_order(order.id, note=exc.detail)
         metrics.ORDERS_PLACED.labels("failed").inc()
@@ -86,24 +87,49 @@ def _create_pending(
         # checked at commit (Django declares it DEFERRABLE INITIALLY DEFERRED).
         keys.claim(idempotency_key, order_id=order.id)
     order.save(force_insert=True)
-    OrderLine.objects.bulk_create(
+    lines = OrderLine.objects.bulk_create(
         OrderLine(order=order, product_id=item["product_id"], quantity=item["quantity"])
         for item in items
     )
-    OrderStatusEvent.objects.create(order=order, status=OrderStatus.PENDING, actor_id=user_id)
+    pending = OrderStatusEvent.objects.create(
+        order=order, status=OrderStatus.PENDING, actor_id=user_id
+    )
+    order.hold(lines=lines, history=[pending])
+    return order
+
+
+def _confirm_placed(
+    order: Order,
+    reservation: reservations.Reservation,
+    idempotency_key: KeyRequest[IdempotencyRecord] | None,
+) -> Order:
+    """Confirm the order `_create_pending` wrote, from the rows it holds: nothing is read
+    back, and the answer kept for the key commits with the confirmation."""
+    with transaction.atomic():
+        confirmed = _confirm(order, reservation)
+        order.hold(history=[*order.history.all(), confirmed])
+        if idempotency_key is not None:
+            keys.keep(idempotency_key, placed_answer(order))
     return order
 
 
 @transaction.atomic
 def confirm_order(order_id: uuid.UUID, reservation: reservations.Reservation) -> Order:
-    """Copy the reserved names and prices into the lines and confirm the order.
+    """Confirm a pending order with what product_svc holds for it (reconciliation)."""
+    # The lines come with the locked row and stay cached on it: the prices written into
+    # them are what the event and the answer read, with no second query.
+    order = Order.objects.select_for_update().prefetch_related("lines").get(pk=order_id)
+    _confirm(order, reservation)
+    return order
+
+
+def _confirm(order: Order, reservation: reservations.Reservation) -> OrderStatusEvent:
+    """Copy the reserved names and prices into the lines and confirm the order; the
+    history entry of the move.
 
     Only a reservation product_svc holds confirms an order; a reservation that does not
     match the lines (a broken answer) or mixes currencies raises instead.
     """
-    # The lines come with the locked row and stay cached on it: the prices written into
-    # them below are what the event and the answer read, with no second query.
-    order = Order.objects.select_for_update().prefetch_related("lines").get(pk=order_id)
     check_move(order.status, OrderStatus.CONFIRMED, Actor.SYSTEM)
     reserved = {item.product_id: item for item in reservation.items}
     lines = list(order.lines.all())
@@ -129,9 +155,10 @@ def confirm_order(order_id: uuid.UUID, reservation: reservations.Reservation) ->
         OrderLine.objects.filter(pk=line.pk).update(
             name=line.name, unit_price=line.unit_price, line_total=line.line_total
         )
-    _apply(order, OrderStatus.CONFIRMED, changes={"total": total, "currency": currencies.pop()})
+    changes = {"total": total, "currency": currencies.pop()}
+    confirmed = _apply(order, OrderStatus.CONFIRMED, changes=changes)
     logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
-    return order
+    return confirmed
 
 
 def fail_order(order_id: uuid.UUID, *, note: str) -> Order:
@@ -268,19 +295,30 @@ def _apply(
     actor_id: int | None = None,
     note: str = "",
     changes: dict[str, Any] | None = None,
-) -> None:
+) -> OrderStatusEvent:
     """Save the new status (and changed fields), add it to the history, and publish
-    `order.<status>` (`EVENT_TYPES`) for a placed order, all in the caller's transaction.
+    `order.<status>` (`EVENT_TYPES`) for a placed order, all in the caller's transaction;
+    the history entry.
 
-    The caller has checked the move and holds the order's row lock.
+    The caller has checked the move from the status it read. The UPDATE moves the order
+    only from that status, so it is safe without the row lock too: an order that moved
+    meanwhile raises `InvalidMove`, as `check_move` would have under the lock.
     """
     changes = changes or {}
     previous = order.status
+    now = timezone.now()
+    moved = Order.objects.filter(pk=order.pk, status=previous).update(
+        status=status, updated_at=now, **changes
+    )
+    if not moved:
+        current = Order.objects.values_list("status", flat=True).get(pk=order.pk)
+        raise InvalidMove(current=current, target=status)
     for name, value in changes.items():
         setattr(order, name, value)
-    order.status = status
-    order.save(update_fields=["status", "updated_at", *changes])
-    OrderStatusEvent.objects.create(order=order, status=status, note=note, actor_id=actor_id)
+    order.status, order.updated_at = status, now
+    entry = OrderStatusEvent.objects.create(
+        order=order, status=status, note=note, actor_id=actor_id
+    )
     if status in EVENT_TYPES:
         # Read once for the event and the caller's answer alike.
         prefetch_related_objects([order], "lines")
@@ -292,3 +330,4 @@ def _apply(
             "paid": status in PAID_FOR or previous in PAID_FOR,
         }
         publish(EVENT_TYPES[status], subject=order.id, payload=payload)
+    return entry

@@ -7,7 +7,7 @@ import uuid
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -90,11 +90,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         order = validated(PlaceOrderSerializer, self.request.data)
         user_id = self.request.user.id
         placed = services.place_order(user_id=user_id, idempotency_key=key, **order)
-        return Response(
-            OrderSerializer(placed).data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": placed.location},
-        )
+        return idempotency.placed_answer(placed).response()
 
     @extend_schema(
         summary="Cancel an order and give its stock back",

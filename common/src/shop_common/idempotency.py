@@ -7,7 +7,8 @@ makes a concurrent twin fail that insert, so the database decides who does the w
 twin then waits a little for the first answer, and replays it. Answers the caller should
 retry (5xx) are not kept: the record is deleted, so the same key may try again. Work that
 begins with a transaction of its own may claim the key in it (`answer_once_claiming`
-and `claim`) instead of in an INSERT before it: one commit fewer a request.
+and `claim`) instead of in an INSERT before it: one commit fewer a request; work that
+ends with one may keep its answer in it (`keep`): one more commit fewer.
 """
 
 import hashlib
@@ -131,6 +132,10 @@ class StoredAnswer:
         headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
         return cls(response.status_code, response.data, headers)
 
+    def response(self) -> Response:
+        """The answer as the first request gets it."""
+        return Response(self.body, status=self.status, headers=self.headers)
+
     def replay(self) -> Response:
         return Response(
             self.body, status=self.status, headers={**self.headers, "Idempotent-Replayed": "true"}
@@ -140,12 +145,14 @@ class StoredAnswer:
 @dataclass
 class KeyRequest(Generic[Record]):
     """A key asked for and not yet claimed: the work it guards claims it with
-    `IdempotencyKeys.claim` in its own transaction (`record` is then the claim)."""
+    `IdempotencyKeys.claim` in its own transaction (`record` is then the claim), and may
+    keep its answer with `IdempotencyKeys.keep` in its last one (`answered`)."""
 
     user_id: int
     key: str
     request_hash: str
     record: Record | None = None
+    answered: bool = False
 
 
 def clean_key(value: str | None) -> str | None:
@@ -260,6 +267,18 @@ class IdempotencyKeys(Generic[Record]):
         if answer.status >= 500:
             self.abandon(record)
             return
+        self._store(record, answer)
+
+    def keep(self, asked: KeyRequest[Record], answer: StoredAnswer) -> None:
+        """Keep the work's (final, not 5xx) answer for its claimed key in the caller's
+        transaction, so that it commits with the work: no statement and no commit of its
+        own afterwards. `answer_once_claiming` then keeps nothing more."""
+        if asked.record is None or not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("keep() belongs inside the transaction of the work that claimed")
+        self._store(asked.record, answer)
+        asked.answered = True
+
+    def _store(self, record: Record, answer: StoredAnswer) -> None:
         self.model.objects.filter(pk=record.pk).update(
             state=IdempotencyState.DONE,
             response_status=answer.status,
@@ -317,7 +336,8 @@ class IdempotencyKeys(Generic[Record]):
         What a repeat is answered does not change: a key someone else claimed first rolls
         the work's transaction back and replays that answer (or 422 for another body);
         when the work fails before claiming (an invalid body), a key already used with
-        another body is still the 422."""
+        another body is still the 422. An answer the work kept (`keep`) is never given
+        back: it committed with the work."""
         key = clean_key(request.headers.get(IDEMPOTENCY_HEADER))
         if key is None:
             return perform(None)
@@ -336,12 +356,14 @@ class IdempotencyKeys(Generic[Record]):
                     return answer.replay()
                 response = view.handle_exception(exc)
             except BaseException:
+                if asked.answered:
+                    raise
                 if asked.record is not None:
                     self.abandon(asked.record)
                 elif (answer := self._answer_of(asked)) is not None:
                     return answer.replay()
                 raise
-            if asked.record is not None:
+            if asked.record is not None and not asked.answered:
                 self.finish(asked.record, StoredAnswer.of(response))
             return response
         raise IdempotencyKeyInProgress()

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from orders import services
 from orders.models import IdempotencyRecord, Order
 from orders.tests.conftest import client_for, order_body
 
@@ -92,6 +93,23 @@ def test_a_503_gives_the_key_back_so_a_retry_can_place_the_order(place, product_
 
     assert response.status_code == 201
     assert product_svc.inventory.stock(1) == 9
+
+
+def test_a_failure_after_the_answer_was_kept_leaves_the_key_answered(place, monkeypatch):
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug after the confirmation committed")
+
+    place((2, 1))  # the client's middleware declares the series with `labels` once
+    with monkeypatch.context() as patched:
+        patched.setattr(services.metrics.ORDERS_PLACED, "labels", broken)
+        assert place((1, 1), **KEY).status_code == 500
+
+    again = place((1, 1), **KEY)
+
+    # The answer committed with the order: the key is not given back for another order.
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert Order.objects.filter(lines__product_id=1).get().status == "confirmed"
 
 
 def test_keys_belong_to_one_user(place, other_customer):

@@ -10,6 +10,7 @@ from orders.reconcile import reconcile
 from orders.states import OrderStatus
 from orders.tests.conftest import ADDRESS, order_body
 from orders.tests.factories import OrderFactory
+from shop_common.events.models import OutboxEvent
 from shop_common.serializers import MAX_ORDER_TOTAL
 
 pytestmark = pytest.mark.django_db
@@ -279,3 +280,25 @@ def test_every_step_is_in_the_history(place):
         "confirmed",
     ]
     assert Order.objects.get().total == Decimal("19.99")
+
+
+def test_an_order_settled_while_its_stock_was_reserved_is_not_confirmed_again(
+    place, product_svc, monkeypatch
+):
+    reserve = reservations.reserve
+
+    def reserve_while_reconciliation_fails_it(order_id, items):
+        reservation = reserve(order_id, items)
+        Order.objects.filter(pk=order_id).update(status=OrderStatus.FAILED)
+        return reservation
+
+    monkeypatch.setattr(reservations, "reserve", reserve_while_reconciliation_fails_it)
+
+    response = place((1, 1))
+
+    # The confirmation holds no lock on the order it wrote: its UPDATE moves it only
+    # from pending, and an order moved meanwhile is answered as the move's refusal.
+    assert response.status_code == 409
+    assert response.json()["status"] == OrderStatus.FAILED
+    assert Order.objects.get().status == OrderStatus.FAILED
+    assert not OutboxEvent.objects.exists()
