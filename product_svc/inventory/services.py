@@ -14,12 +14,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from operator import attrgetter
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from catalog.models import Product
 from catalog.services import catalog_changed
@@ -140,7 +142,31 @@ def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> Re
     transaction; the claim comes first, so an `IntegrityError` means the id was taken."""
     reservation = Reservation.objects.create(id=reservation_id, state=Reservation.State.RESERVED)
     items = sorted(items, key=attrgetter("product_id"))  # the fixed lock order
-    short = [item for item in items if not _take(item)]
+    taken = [_take(item) for item in items]
+    sold = [line for line in taken if line is not None]
+    if len(sold) < len(items):
+        _refuse([item for item, line in zip(items, taken, strict=True) if line is None], items)
+    # Checked inside the transaction that took the stock, so a refusal takes none.
+    if sum(line.price * line.quantity for line in sold) > MAX_ORDER_TOTAL:
+        raise OrderTooLarge(MAX_ORDER_TOTAL)
+    lines = ReservationLine.objects.bulk_create(
+        ReservationLine(
+            reservation=reservation,
+            product_id=line.product_id,
+            name=line.name,
+            unit_price=line.price,
+            currency=line.currency,
+            quantity=line.quantity,
+        )
+        for line in sold
+    )
+    catalog_changed()
+    return ReserveOutcome(reservation, lines, created=True)
+
+
+def _refuse(short: list[ReservationItem], items: Sequence[ReservationItem]) -> NoReturn:
+    """Raise why the `short` items could not be taken: unknown or inactive products
+    first, then the stock each has."""
     # Read after the updates: the rows we changed are locked, so this is what we took.
     products = Product.objects.in_bulk([item.product_id for item in items])
     unknown = sorted(
@@ -150,18 +176,9 @@ def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> Re
     )
     if unknown:
         raise UnknownProducts(unknown)
-    if short:
-        raise OutOfStock(
-            [Shortage(i.product_id, i.quantity, products[i.product_id].stock) for i in short]
-        )
-    # Checked inside the transaction that took the stock, so a refusal takes none.
-    if sum(products[i.product_id].price * i.quantity for i in items) > MAX_ORDER_TOTAL:
-        raise OrderTooLarge(MAX_ORDER_TOTAL)
-    lines = ReservationLine.objects.bulk_create(
-        _line(reservation, products[item.product_id], item.quantity) for item in items
+    raise OutOfStock(
+        [Shortage(i.product_id, i.quantity, products[i.product_id].stock) for i in short]
     )
-    catalog_changed()
-    return ReserveOutcome(reservation, lines, created=True)
 
 
 def _release_once(reservation_id: uuid.UUID) -> str:
@@ -199,29 +216,44 @@ def _mark_released(reservation_id: uuid.UUID) -> bool:
     )
 
 
-def _take(item: ReservationItem) -> bool:
-    return bool(
-        Product.objects.filter(id=item.product_id, is_active=True, stock__gte=item.quantity).update(
-            stock=F("stock") - item.quantity, updated_at=Now()
-        )
+@dataclass(frozen=True)
+class Sold:
+    """A quantity taken, and the name and price it was taken at (read under the row lock
+    of the take)."""
+
+    product_id: int
+    quantity: int
+    name: str
+    price: Decimal
+    currency: str
+
+
+def _take(item: ReservationItem) -> Sold | None:
+    """Take the item's quantity if its product is active and has it, and say what it was
+    sold as; None when nothing was taken.
+
+    One statement: the ORM's UPDATE cannot return the row, and reading the products after
+    the updates cost a query and its model instances for every reservation."""
+    table = connection.ops.quote_name(Product._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET stock = stock - %s, updated_at = %s "
+        "WHERE id = %s AND is_active AND stock >= %s RETURNING name, price, currency"
     )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [item.quantity, now, item.product_id, item.quantity])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    name, price, currency = row
+    # SQLite hands a decimal column back as a float; str() gives its two places back.
+    return Sold(item.product_id, item.quantity, name, Decimal(str(price)), currency)
 
 
 def _give_back(reservation_id: uuid.UUID) -> None:
     lines = ReservationLine.objects.filter(reservation_id=reservation_id).order_by("product_id")
     for product_id, quantity in lines.values_list("product_id", "quantity"):
         Product.objects.filter(id=product_id).update(stock=F("stock") + quantity, updated_at=Now())
-
-
-def _line(reservation: Reservation, product: Product, quantity: int) -> ReservationLine:
-    return ReservationLine(
-        reservation=reservation,
-        product=product,
-        name=product.name,
-        unit_price=product.price,
-        currency=product.currency,
-        quantity=quantity,
-    )
 
 
 def _retrying(operation: Callable[[], T]) -> T:

@@ -30,9 +30,7 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
     return [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
 
 
-def test_a_reservation_claims_its_id_takes_each_line_reads_once_and_writes_its_lines(
-    service_client,
-):
+def test_a_reservation_claims_its_id_takes_each_line_and_writes_its_lines(service_client):
     products = [ProductFactory(stock=5) for _ in range(3)]
 
     with CaptureQueriesContext(connection) as queries:
@@ -40,8 +38,10 @@ def test_a_reservation_claims_its_id_takes_each_line_reads_once_and_writes_its_l
 
     assert response.status_code == 201
     sent = statements(queries)
-    # The claim, one conditional update per line, the products read back, the lines.
-    assert len(sent) == 1 + len(products) + 1 + 1, "\n".join(sent)
+    # The claim, one conditional update per line returning what it took, the lines.
+    assert len(sent) == 1 + len(products) + 1, "\n".join(sent)
+    assert not [sql for sql in sent if sql.startswith("SELECT")], "\n".join(sent)
+    assert [line["unit_price"] for line in response.json()["items"]] == ["19.99"] * 3
     # No savepoint of its own: the claim is its transaction's first statement.
     assert len(queries) - len(sent) == 2
 
