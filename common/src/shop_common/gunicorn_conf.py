@@ -19,8 +19,9 @@ worker_class = "gthread"
 # of a request, so it keeps at least as many: four gateways side by side, its cached list
 # and a `no-cache` one, 5 interleaved rounds of 3 s each (2 cores shared with a neighbour's
 # tests): 2 x 8 1,182 and 356 requests/s, 2 x 4 939 and 361, 2 x 2 1,130 and 352, 4 x 4
-# 926 and 244, 1.0-1.3 and 2.3-3.4 ms of CPU a request; nothing beat 2 x 8. order_svc, measured with bench/orders.py
-# (`--shape`, placing orders directly, 16 clients, one run each on a quiet machine):
+# 926 and 244, 1.0-1.3 and 2.3-3.4 ms of CPU a request; nothing beat 2 x 8. order_svc,
+# measured with bench/orders.py (`--shape`, placing orders directly, 16 clients, one run
+# each on a quiet machine):
 # 2 x 8 52.5 and 58.0 orders/s, 1 x 16 57.5, 2 x 4 55.8, 4 x 4 55.7, with 10-13 ms of
 # its CPU an order whatever the shape; identical runs differ by 10%, so no shape won.
 # It keeps 2 x 8: one process would save 87 MiB but hold the service to one core of
