@@ -90,7 +90,9 @@ class OrderViewSet(viewsets.GenericViewSet):
         order = validated(PlaceOrderSerializer, self.request.data)
         user_id = self.request.user.id
         placed = services.place_order(user_id=user_id, idempotency_key=key, **order)
-        return idempotency.placed_answer(placed).response()
+        # With a key, the answer was built once already, to be kept in the confirmation.
+        kept = key.kept if key is not None else None
+        return (kept or idempotency.placed_answer(placed)).response()
 
     @extend_schema(
         summary="Cancel an order and give its stock back",

@@ -146,13 +146,14 @@ class StoredAnswer:
 class KeyRequest(Generic[Record]):
     """A key asked for and not yet claimed: the work it guards claims it with
     `IdempotencyKeys.claim` in its own transaction (`record` is then the claim), and may
-    keep its answer with `IdempotencyKeys.keep` in its last one (`answered`)."""
+    keep its answer with `IdempotencyKeys.keep` in its last one (`kept`, which the work
+    then gives as its response rather than building it again)."""
 
     user_id: int
     key: str
     request_hash: str
     record: Record | None = None
-    answered: bool = False
+    kept: StoredAnswer | None = None
 
 
 def clean_key(value: str | None) -> str | None:
@@ -276,7 +277,7 @@ class IdempotencyKeys(Generic[Record]):
         if asked.record is None or not transaction.get_connection().in_atomic_block:
             raise RuntimeError("keep() belongs inside the transaction of the work that claimed")
         self._store(asked.record, answer)
-        asked.answered = True
+        asked.kept = answer
 
     def _store(self, record: Record, answer: StoredAnswer) -> None:
         self.model.objects.filter(pk=record.pk).update(
@@ -356,14 +357,14 @@ class IdempotencyKeys(Generic[Record]):
                     return answer.replay()
                 response = view.handle_exception(exc)
             except BaseException:
-                if asked.answered:
+                if asked.kept is not None:
                     raise
                 if asked.record is not None:
                     self.abandon(asked.record)
                 elif (answer := self._answer_of(asked)) is not None:
                     return answer.replay()
                 raise
-            if asked.record is not None and not asked.answered:
+            if asked.record is not None and asked.kept is None:
                 self.finish(asked.record, StoredAnswer.of(response))
             return response
         raise IdempotencyKeyInProgress()
