@@ -56,9 +56,8 @@ def receive(body: bytes | str, *, consumer: str | None = None) -> Outcome:
         )
         logger.error("unreadable event message dead-lettered", extra={"error": str(exc)})
         return Outcome.DEAD_LETTERED
-    if FailedEvent.objects.filter(consumer=consumer, event_id=event.id, resolved_at=None).exists():
-        # Already waiting for a retry or dead: the retry loop owns it, not this delivery.
-        return Outcome.DUPLICATE
+    # Already waiting for a retry or dead, the event is the retry loop's, not this
+    # delivery's: `apply_event` asks in its inbox row's INSERT (no round trip of its own).
     return _attempt(event, consumer=consumer, retrying=False)
 
 
@@ -71,7 +70,7 @@ def retry_due(*, consumer: str | None = None, limit: int = 50) -> list[Outcome]:
 
 def _attempt(event: Event, *, consumer: str, retrying: bool) -> Outcome:
     try:
-        outcome = apply_event(event, consumer=consumer)
+        outcome = apply_event(event, consumer=consumer, unless_failed=not retrying)
     except Exception as exc:  # a handler's bug must not stop the consumer
         return _record_failure(event, consumer=consumer, error=traceback.format_exc(), exc=exc)
     if retrying:

@@ -41,30 +41,45 @@ class _AppliedBefore(Exception):
     """The inbox row of this event is there already: leave the transaction, roll it back."""
 
 
-def apply_event(event: Event, *, consumer: str | None = None) -> Outcome:
+class _OwnedByRetries(Exception):
+    """The event has a failure the retry loop has not resolved: leave it to that loop."""
+
+
+def apply_event(
+    event: Event, *, consumer: str | None = None, unless_failed: bool = False
+) -> Outcome:
     """Run the event's handler and record it in the inbox, all or nothing.
 
-    A second delivery of the same event id is a duplicate and changes nothing. The
-    handler's exceptions propagate (the transaction rolled back), for the caller to retry.
+    A second delivery of the same event id is a duplicate and changes nothing, and so is,
+    with `unless_failed` (a delivery from the broker), an event whose failure is waiting
+    for the retry loop or dead: that loop owns it. The handler's exceptions propagate (the
+    transaction rolled back), for the caller to retry.
     """
     consumer = consumer or settings.SERVICE_NAME
     handle = handler_for(event.type)
-    if handle is None:
-        raise NoHandler(f"{consumer} has no handler for {event.type}")
     token = request_id_var.set(event.request_id)
     try:
         # The inbox row goes first: a duplicate (delivered again, or applied by another
-        # replica whose transaction committed first) fails it before the handler runs.
-        # No lookup before it and no savepoint around it: a refused insert rolls back a
-        # transaction that has done nothing else, three round trips fewer an event.
+        # replica whose transaction committed first) fails it before the handler runs,
+        # and one the retry loop owns writes nothing. No lookup before it and no
+        # savepoint around it: a refused insert rolls back a transaction that has done
+        # nothing else, four round trips fewer an event.
         with transaction.atomic():
             try:
-                InboxEvent.objects.create(consumer=consumer, event_id=event.id, type=event.type)
+                recorded = InboxEvent.objects.record(
+                    event, consumer=consumer, unless_failed=unless_failed
+                )
             except IntegrityError as exc:
                 raise _AppliedBefore() from exc
+            if not recorded:
+                raise _OwnedByRetries()
+            if handle is None:  # asked after the row: a retry loop's event stays its own
+                raise NoHandler(f"{consumer} has no handler for {event.type}")
             handle(event)
     except _AppliedBefore:
         return _duplicate(InboxEvent.objects.filter(consumer=consumer, event_id=event.id))
+    except _OwnedByRetries:
+        return Outcome.DUPLICATE
     finally:
         request_id_var.reset(token)
     logger.info(
