@@ -84,24 +84,25 @@ def queue_order_email(
         text=render_to_string("notifications/order_email.txt", context),
         html=render_to_string("notifications/order_email.html", context),
     )
-    transaction.on_commit(partial(send_email, email.pk))
+    transaction.on_commit(partial(send_email, email))
     return email
 
 
-def send_email(email_id: int) -> bool:
-    """Hand one unsent email to the mail backend; whether it was sent now.
+def send_email(email: Email) -> bool:
+    """Hand one unsent email, as written, to the mail backend; whether it was sent now.
 
-    The row stays locked while the mail server takes it, so two processes never send it
-    both (another one skips it on PostgreSQL, or waits and finds it sent). A failure is
-    recorded and tried again later, each time a little later (`send_due_emails`).
+    It is first claimed by an `UPDATE` that only moves the row as it is in hand (unsent,
+    the same attempts), and that row stays locked while the mail server takes it: another
+    process never sends it too (the periodic job skips a locked row on PostgreSQL; the
+    sender after commit waits and then finds it changed). A failure is recorded and tried
+    again later, each time a little later (`send_due_emails`).
     """
-    with transaction.atomic():
-        email = (
-            Email.objects.select_for_update(skip_locked=True)
-            .filter(pk=email_id, sent_at__isnull=True)
-            .first()
-        )
-        if email is None:
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        claimed = Email.objects.filter(
+            pk=email.pk, sent_at__isnull=True, attempts=email.attempts
+        ).update(sent_at=now, attempts=email.attempts + 1)
+        if not claimed:
             return False
         email.attempts += 1
         try:
@@ -111,11 +112,12 @@ def send_email(email_id: int) -> bool:
         except OSError as exc:  # smtplib's errors and the file backend's alike
             email.last_error = f"{type(exc).__name__}: {exc}"
             email.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**email.attempts)
-            email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            Email.objects.filter(pk=email.pk).update(
+                sent_at=None, last_error=email.last_error, next_attempt_at=email.next_attempt_at
+            )
             logger.warning("email not sent", extra={"email": email.pk, "error": email.last_error})
             return False
-        email.sent_at = timezone.now()
-        email.save(update_fields=["attempts", "sent_at"])
+        email.sent_at = now
     logger.info("email sent", extra={"email": email.pk, "event_type": email.event_type})
     return True
 
@@ -123,5 +125,12 @@ def send_email(email_id: int) -> bool:
 def send_due_emails() -> int:
     """Send the emails still waiting (a crash before sending, a mail server that was
     away); how many went out."""
-    due = Email.objects.due(now=timezone.now()).order_by("next_attempt_at")
-    return sum(send_email(email_id) for email_id in due.values_list("pk", flat=True)[:BATCH])
+    now = timezone.now()
+    due = Email.objects.due(now=now)
+    sent = 0
+    for email_id in due.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH]:
+        with transaction.atomic():
+            # One another process is sending is skipped, not waited for (PostgreSQL).
+            email = due.select_for_update(skip_locked=True).filter(pk=email_id).first()
+            sent += email is not None and send_email(email)
+    return sent

@@ -37,6 +37,7 @@ class Email(models.Model):
     text = models.TextField()
     html = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # When sending began; committed only once the mail server took it.
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
