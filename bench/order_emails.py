@@ -28,8 +28,12 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class Message:
@@ -43,42 +47,20 @@ class Message:
         self.acknowledged = True
 
 
-def order_bodies(count: int, user_id: int) -> list[bytes]:
+def order_bodies(count: int, user: "User") -> list[bytes]:
+    """`order.confirmed` bodies of a two-line order (the tests' payload), one order each."""
+    from notifications.tests.orders import order_payload
+
     from shop_common.events import Event
 
     bodies = []
     for _ in range(count):
-        order_id = str(uuid.uuid4())
-        payload = {
-            "order_id": order_id,
-            "user_id": user_id,
-            "status": "confirmed",
-            "previous_status": "pending",
-            "total": "44.33",
-            "currency": "EUR",
-            "items": [
-                {
-                    "product_id": 1,
-                    "name": "Teapot",
-                    "quantity": 2,
-                    "unit_price": "19.99",
-                    "line_total": "39.98",
-                },
-                {
-                    "product_id": 2,
-                    "name": "Cup",
-                    "quantity": 1,
-                    "unit_price": "4.35",
-                    "line_total": "4.35",
-                },
-            ],
-            "note": "",
-            "tracking_number": "",
-            "paid": False,
-        }
+        payload = order_payload(
+            user, "confirmed", order_id=str(uuid.uuid4()), previous_status="pending"
+        )
         event = Event(
             type="order.confirmed",
-            subject=order_id,
+            subject=payload["order_id"],
             payload=payload,
             source="order_svc",
             request_id=uuid.uuid4().hex,
@@ -128,8 +110,8 @@ def main() -> None:
             consumer._on_message(message)
             assert message.acknowledged
 
-    deliver(order_bodies(20, user.pk))  # warm: imports, templates, the connection
-    [body] = order_bodies(1, user.pk)
+    deliver(order_bodies(20, user))  # warm: imports, templates, the connection
+    [body] = order_bodies(1, user)
     with CaptureQueriesContext(connection) as captured:
         deliver([body])
     statements = [query["sql"] for query in captured.captured_queries]
@@ -140,7 +122,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     per_email = []
     for _ in range(options.rounds):
-        bodies = order_bodies(options.emails, user.pk)
+        bodies = order_bodies(options.emails, user)
         start = time.process_time()
         deliver(bodies)
         per_email.append((time.process_time() - start) / options.emails * 1000)
@@ -154,7 +136,7 @@ def main() -> None:
     print(f"emails of the benchmark's customer left unsent: {unsent}")
 
     if options.profile:
-        bodies = order_bodies(options.emails, user.pk)
+        bodies = order_bodies(options.emails, user)
         profile = cProfile.Profile(time.process_time)
         profile.runcall(deliver, bodies)
         if options.profile_out:

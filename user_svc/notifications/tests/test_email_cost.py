@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import UserFactory
 from notifications.mail import send_due_emails, send_email
 from notifications.models import Email
+from notifications.tests.orders import order_payload
 from shop_common.events import Event
 from shop_common.events.consumer import receive
 from shop_common.events.inbox import Outcome
@@ -28,28 +29,8 @@ def mail_dir(settings, tmp_path):
 
 
 def confirmed(user) -> Event:
-    order_id = str(uuid.uuid4())
-    payload = {
-        "order_id": order_id,
-        "user_id": user.pk,
-        "status": "confirmed",
-        "previous_status": "pending",
-        "total": "4.35",
-        "currency": "EUR",
-        "items": [
-            {
-                "product_id": 2,
-                "name": "Cup",
-                "quantity": 1,
-                "unit_price": "4.35",
-                "line_total": "4.35",
-            }
-        ],
-        "note": "",
-        "tracking_number": "",
-        "paid": False,
-    }
-    return Event(type="order.confirmed", subject=order_id, payload=payload, source="order_svc")
+    payload = order_payload(user, "confirmed", order_id=str(uuid.uuid4()))
+    return Event(type="order.confirmed", subject=payload["order_id"], payload=payload)
 
 
 def test_an_order_email_costs_eight_round_trips_from_the_message_to_the_mail(mail_dir):

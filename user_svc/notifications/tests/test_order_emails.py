@@ -14,11 +14,10 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from notifications.mail import queue_order_email, send_due_emails
 from notifications.models import Email
+from notifications.tests.orders import order_payload
 from shop_testing.mailbox import read_mailbox
 
 pytestmark = pytest.mark.django_db
-
-ORDER_ID = "0a1b2c3d-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
@@ -31,37 +30,6 @@ def mail_dir(settings, tmp_path) -> Path:
 @pytest.fixture
 def customer():
     return UserFactory(email="ada@example.com", first_name="Ada")
-
-
-def order_payload(user, status: str, **changes) -> dict:
-    return {
-        "order_id": ORDER_ID,
-        "user_id": user.pk,
-        "status": status,
-        "previous_status": "confirmed",
-        "total": "44.33",
-        "currency": "EUR",
-        "items": [
-            {
-                "product_id": 1,
-                "name": "Teapot <large>",
-                "quantity": 2,
-                "unit_price": "19.99",
-                "line_total": "39.98",
-            },
-            {
-                "product_id": 2,
-                "name": "Cup",
-                "quantity": 1,
-                "unit_price": "4.35",
-                "line_total": "4.35",
-            },
-        ],
-        "note": "",
-        "tracking_number": "",
-        "paid": False,
-        **changes,
-    }
 
 
 def queue(user, status: str, *, capture, **changes) -> Email:
