@@ -1,6 +1,7 @@
 """Applying events in a consumer: once per event id, retries with backoff, dead letters,
 replay, unreadable messages, and periodic jobs shared by replicas (no broker here)."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from shop_common.events.consumer import backoff, receive, retry_due, run_due_job
 from shop_common.events.inbox import NoHandler, Outcome, apply_event
 from shop_common.events.models import FailedEvent, InboxEvent, JobSchedule
 from shop_common.events.registry import PeriodicJob
+from shop_common.log import ContextFilter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,6 +147,14 @@ def test_an_event_without_a_handler_fails_visibly():
 def test_the_request_id_of_the_cause_follows_the_event():
     apply_event(Event(type="probe.sent", subject="r", payload={}, request_id="req-9"))
     assert ProbeHit.objects.get(subject="r").request_id == "req-9"
+
+
+def test_the_applied_line_carries_the_request_id_of_the_cause(caplog):
+    caplog.handler.addFilter(ContextFilter())
+    with caplog.at_level(logging.INFO, logger="shop_common.events.inbox"):
+        apply_event(Event(type="probe.sent", subject="r", payload={}, request_id="req-9"))
+    [applied] = [record for record in caplog.records if record.message == "event applied"]
+    assert applied.request_id == "req-9"
 
 
 def test_a_periodic_job_runs_on_one_replica_per_turn():

@@ -76,16 +76,17 @@ def apply_event(
             if handle is None:  # asked after the row: a retry loop's event stays its own
                 raise NoHandler(f"{consumer} has no handler for {event.type}")
             handle(event)
+        # Inside the request id, as the handler's own lines are.
+        logger.info(
+            "event applied",
+            extra={"event_id": str(event.id), "event_type": event.type, "consumer": consumer},
+        )
     except _AppliedBefore:
         return _duplicate(InboxEvent.objects.filter(consumer=consumer, event_id=event.id))
     except _OwnedByRetries:
         return Outcome.DUPLICATE
     finally:
         request_id_var.reset(token)
-    logger.info(
-        "event applied",
-        extra={"event_id": str(event.id), "event_type": event.type, "consumer": consumer},
-    )
     return Outcome.APPLIED
 
 
