@@ -1,9 +1,12 @@
 """The catalog as a spreadsheet: the columns staff export, edit and import back in the
 admin (django-import-export), matched by `sku` and checked as strictly as the API."""
 
+import io
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
+import openpyxl
 from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
@@ -86,6 +89,29 @@ def from_text_cell(value: Any) -> Any:
     return value
 
 
+# How an XLSX export shows money: two decimals, thousands grouped (19.90, 1,099.00). The
+# cells stay numbers that a spreadsheet sums and sorts; only their display changes.
+MONEY_FORMAT = "#,##0.00"
+
+
+def with_money_cells(content: bytes, columns: Collection[str]) -> bytes:
+    """The XLSX file `content` with the number cells under the headers named in `columns`
+    shown as money (`MONEY_FORMAT`). tablib writes no number format of its own, and
+    django-import-export leaves a cell's look to tablib, so the file is styled after it
+    is made: formats, fonts, widths and values as they were otherwise."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book.active
+    for header in next(sheet.iter_rows(max_row=1)):
+        if header.value not in columns:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=header.column, max_col=header.column):
+            if cell.data_type == "n":
+                cell.number_format = MONEY_FORMAT
+    styled = io.BytesIO()
+    book.save(styled)
+    return styled.getvalue()
+
+
 def depth(category_id: int, parents: dict[int, int | None]) -> int:
     """How many shelves a category sits below (a loop in old data ends the count)."""
     seen: set[int] = set()
@@ -146,6 +172,9 @@ class CategoryResource(CatalogResource):
 
 
 class ProductResource(CatalogResource):
+    # Shown as money in an XLSX export (`with_money_cells`).
+    money_columns = ("price",)
+
     # An empty cell is an empty description (XLSX reads it as None, which the column refuses).
     description = fields.Field(
         attribute="description", column_name="description", widget=widgets.CharWidget()

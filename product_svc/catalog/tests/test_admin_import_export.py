@@ -220,6 +220,35 @@ def test_an_xlsx_export_writes_price_and_stock_as_numbers_and_imports_back(admin
 
 
 @pytest.mark.django_db
+def test_an_xlsx_export_shows_prices_with_two_decimals_and_imports_back(admin_browser):
+    prices = {"KET-1": "10.50", "MUG-1": "4.00", "LAP-1": "1099.00", "TOP-1": "99999999.99"}
+    for sku, price in prices.items():
+        ProductFactory(sku=sku, price=price, stock=1_250)
+
+    content = export(admin_browser, XLSX_FORMAT)
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    header, *rows = sheet.iter_rows()
+    columns = [cell.value for cell in header]
+    cells = {row[0].value: dict(zip(columns, row, strict=True)) for row in rows}
+    for sku, price in prices.items():
+        # A number cell, shown as 10.50 and 1,099.00: it sums and sorts as before.
+        assert cells[sku]["price"].data_type == "n"
+        assert cells[sku]["price"].number_format == "#,##0.00"
+        assert Decimal(str(cells[sku]["price"].value)) == Decimal(price)
+        # Stock stays a whole number, shown as one.
+        assert (cells[sku]["stock"].value, cells[sku]["stock"].data_type) == (1_250, "n")
+        assert cells[sku]["stock"].number_format == "General"
+        assert cells[sku]["is_active"].value is True
+    # The rest of the file as tablib made it: a bold header kept in view, text cells.
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.b and cell.number_format == "General" for cell in header)
+    assert cells["KET-1"]["name"].number_format == "General"
+
+    previewed = preview(admin_browser, SimpleUploadedFile("catalog.xlsx", content), XLSX_FORMAT)
+    assert {row.import_type for row in previewed.context["result"].rows} == {"skip"}
+
+
+@pytest.mark.django_db
 def test_a_csv_export_keeps_price_and_stock_as_text(admin_browser):
     ProductFactory(sku="KET-1", price="19.90", stock=3)
 
