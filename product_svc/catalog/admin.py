@@ -20,7 +20,7 @@ from inventory.selectors import with_reserved_stock
 
 from .images import CheckedImage, check_image
 from .models import Category, Product, ProductImage
-from .resources import CategoryResource, ProductResource, with_money_cells
+from .resources import CategoryResource, ProductResource
 from .services import catalog_changed, save_changed_fields, store_image_files
 
 CATALOG_FILE_FORMATS = (CSV, XLSX)
@@ -130,17 +130,6 @@ class ProductAdmin(ImportExportModelAdmin):
     class Media:
         # Narrower gaps and wrapping category names, so the list fits a 1,280 px window.
         css: ClassVar = {"all": ("catalog/product_list.css",)}
-
-    def get_export_data(
-        self, file_format: object, request: HttpRequest, queryset: QuerySet, **kwargs: object
-    ) -> bytes | str:
-        """An XLSX export's prices shown with two decimals. Styled on the finished file:
-        django-import-export writes XLSX cells as numbers only for its own `XLSX` class (it
-        compares the format's exact class), so a subclass would turn every cell into text."""
-        content = super().get_export_data(file_format, request, queryset, **kwargs)
-        if isinstance(file_format, XLSX):
-            return with_money_cells(content, ProductResource.money_columns)
-        return content
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         """Each product with what reservations hold of it, for the list and the change page."""

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from tablib.formats import registry
 
 
 class CatalogConfig(AppConfig):
@@ -8,3 +9,7 @@ class CatalogConfig(AppConfig):
         # Imported for their side effects: the schema extension registers itself, and the
         # catalog-version receivers connect.
         from . import openapi, signals  # noqa: F401
+        from .resources import MoneyXLSXFormat
+
+        # Every XLSX file the admin exports shows prices as money (`MoneyXLSXFormat`).
+        registry.register("xlsx", MoneyXLSXFormat())
