@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from shop_common.auth import InternalAuthentication
 from shop_common.permissions import HasServiceScope
 from shop_common.scopes import ServiceScope
+from shop_common.serializers import validated
 
 from . import services
 from .models import Reservation
@@ -28,11 +29,10 @@ class InternalView(APIView):
 class ReservationListView(InternalView):
     def post(self, request: Request) -> Response:
         """Reserve: 201 the first time, 200 with that same result for a repeated id."""
-        serializer = ReserveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        reserve = validated(ReserveSerializer, request.data)
         outcome = services.reserve(
-            reservation_id=serializer.validated_data["reservation_id"],
-            items=[services.ReservationItem(**item) for item in serializer.validated_data["items"]],
+            reservation_id=reserve["reservation_id"],
+            items=[services.ReservationItem(**item) for item in reserve["items"]],
         )
         return Response(
             reservation_answer(outcome.reservation, outcome.lines),

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework import serializers
+from rest_framework import fields, serializers
 
 from orders.models import Order
 from orders.serializers import OrderEventSerializer, OrderSerializer
@@ -81,3 +81,21 @@ def test_a_key_is_claimed_first_in_the_pending_orders_transaction(place):
     # transaction (no commit of its own either).
     assert touched == [("INSERT", True), ("UPDATE", True)]
     assert record in statements[-1][0]
+
+
+def test_placing_an_order_builds_no_field_of_its_request_shape(place, monkeypatch):
+    place((1, 1), HTTP_IDEMPOTENCY_KEY="shape-first")
+    built = []
+    build = fields.Field.__init__
+
+    def counted(field: fields.Field, *args: object, **kwargs: object) -> None:
+        built.append(type(field).__name__)
+        build(field, *args, **kwargs)
+
+    monkeypatch.setattr(fields.Field, "__init__", counted)
+    response = place((1, 1), (2, 3), HTTP_IDEMPOTENCY_KEY="shape-again")
+
+    assert response.status_code == 201, response.json()
+    # `PlaceOrderSerializer` and eleven fields under it were built for every order; now the
+    # two answers' serializers alone, which build no fields (`to_representation`).
+    assert sorted(built) == ["OrderEventSerializer", "OrderSerializer"]

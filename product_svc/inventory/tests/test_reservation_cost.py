@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework import serializers
+from rest_framework import fields, serializers
 
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -72,3 +72,21 @@ def test_the_answer_is_what_the_serializers_fields_write(service_client):
 
     assert reserved == reservation_answer(reservation, reservation.lines.all()) == declared
     assert serializer.data == declared
+
+
+def test_a_reservation_builds_no_field_of_its_request_shape(service_client, monkeypatch):
+    products = [ProductFactory(stock=5) for _ in range(2)]
+    service_client.post(URL, reserve_body(*products), format="json")
+    built = []
+    build = fields.Field.__init__
+
+    def counted(field: fields.Field, *args: object, **kwargs: object) -> None:
+        built.append(type(field).__name__)
+        build(field, *args, **kwargs)
+
+    monkeypatch.setattr(fields.Field, "__init__", counted)
+    response = service_client.post(URL, reserve_body(*products), format="json")
+
+    assert response.status_code == 201
+    # `ReserveSerializer` and its five fields were built for every reservation.
+    assert built == []
