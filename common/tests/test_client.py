@@ -1,5 +1,6 @@
 """The resilient client against a real local server that fails on purpose."""
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -8,7 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shop_common.client import ServiceClient, UpstreamRefused, UpstreamTimeout
+from shop_common.client import (
+    PooledServiceClient,
+    ServiceClient,
+    UpstreamRefused,
+    UpstreamTimeout,
+    json_object,
+)
 from shop_common.request_id import request_id_var
 from shop_testing.ports import free_port
 
@@ -29,6 +36,7 @@ class ScriptedServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), ScriptedHandler)
         self.script: list[Answer] = [Answer()]
         self.seen: list[tuple[str, dict[str, str]]] = []
+        self.bodies: list[bytes] = []
         self.lock = threading.Lock()
 
     @property
@@ -46,7 +54,7 @@ class ScriptedHandler(BaseHTTPRequestHandler):
 
     def answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        self.server.bodies.append(self.rfile.read(length))
         answer = self.server.next_answer(self.command, dict(self.headers))
         time.sleep(answer.delay)
         body = b'{"ok": true}'
@@ -72,9 +80,18 @@ def server() -> Iterator[ScriptedServer]:
     scripted.server_close()
 
 
+# Every test runs with both clients: on requests, and on urllib3's pool alone.
+client_class: type[ServiceClient] = ServiceClient
+
+
+@pytest.fixture(autouse=True, params=[ServiceClient, PooledServiceClient])
+def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(f"{__name__}.client_class", request.param)
+
+
 def make_client(url: str, **options: float) -> ServiceClient:
     defaults = {"retries": 2, "backoff": 0.01, "read_timeout": 1.0, "budget": 3.0}
-    return ServiceClient("upstream", url, **{**defaults, **options})
+    return client_class("upstream", url, **{**defaults, **options})
 
 
 def test_a_get_is_retried_through_503s_until_it_succeeds(server):
@@ -203,3 +220,18 @@ def test_each_thread_keeps_its_own_session_and_reuses_it(server):
 
     assert len({id(session) for session in sessions}) == 4
     assert len(server.seen) == 8
+
+
+def test_a_json_body_goes_as_json_and_the_answer_reads_as_requests_reads_it(server):
+    server.script = [Answer(201, {"X-Kind": "made"})]
+
+    response = make_client(server.url).request("POST", "/orders", json={"name": "Thé", "n": [1]})
+
+    assert json.loads(server.bodies[0]) == {"name": "Thé", "n": [1]}
+    assert server.seen[0][1]["Content-Type"] == "application/json"
+    assert (response.status_code, response.headers["x-kind"]) == (201, "made")
+    assert (response.json(), json_object(response), response.text) == (
+        {"ok": True},
+        {"ok": True},
+        '{"ok": true}',
+    )

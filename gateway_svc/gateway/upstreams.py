@@ -8,12 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    MaxRetryError,
-    ReadTimeoutError,
-)
+from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError
 
 from gateway import metrics
 from gateway.breaker import Breaker, Permit
@@ -22,10 +17,7 @@ from gateway.routes import RetryPolicy, route_table
 from shop_common.client import (
     BudgetRetry,
     ServiceClient,
-    UpstreamError,
-    UpstreamRefused,
-    UpstreamTimeout,
-    UpstreamUnavailable,
+    upstream_error,
 )
 from shop_common.service_table import SERVICES
 
@@ -119,18 +111,6 @@ class GatewayClient(ServiceClient):
             )
         except HTTPError as exc:
             raise upstream_error(self.service, exc) from exc
-
-
-def upstream_error(service: str, exc: HTTPError) -> UpstreamError:
-    """What a failed call means to the caller: no answer in time (504), nothing reached
-    the service (refused, counted against the instance whoever asked), or the service
-    broke off or kept failing."""
-    reason = exc.reason if isinstance(exc, MaxRetryError) else exc
-    if isinstance(reason, ReadTimeoutError):
-        return UpstreamTimeout(service, "timed out")
-    if isinstance(reason, ConnectTimeoutError):  # urllib3's NewConnectionError is one
-        return UpstreamRefused(service, "connection refused")
-    return UpstreamUnavailable(service, type(reason).__name__)
 
 
 class Instance:

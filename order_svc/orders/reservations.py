@@ -12,11 +12,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import requests
 from django.conf import settings
 
 from orders.exceptions import OrderTooLarge, OutOfStock, StockUnavailable, UnknownProducts
-from shop_common.client import IDEMPOTENCY_HEADER, ServiceClient, UpstreamError, json_object
+from shop_common.client import (
+    IDEMPOTENCY_HEADER,
+    Answer,
+    PooledServiceClient,
+    UpstreamError,
+    json_object,
+)
 from shop_common.service_credentials import ServiceCredential, ServiceCredentialError
 from shop_common.service_table import SERVICES
 
@@ -51,10 +56,11 @@ class ReservationReleased(StockUnavailable):
 
 
 @functools.cache
-def _client(base_url: str, connect: float, read: float, retries: int) -> ServiceClient:
+def _client(base_url: str, connect: float, read: float, retries: int) -> PooledServiceClient:
     # The budget is the read timeout: a hanging product_svc costs one read timeout, not
     # one per retry, while refused connections and 502-504 are still retried at once.
-    return ServiceClient(
+    # Pooled: a reservation is part of every order placed.
+    return PooledServiceClient(
         "product_svc",
         base_url,
         connect_timeout=connect,
@@ -64,7 +70,7 @@ def _client(base_url: str, connect: float, read: float, retries: int) -> Service
     )
 
 
-def client(*, quick: bool = False) -> ServiceClient:
+def client(*, quick: bool = False) -> PooledServiceClient:
     """The client for product_svc at its current address (tests move it).
 
     `quick` is one short attempt, for a release while the caller waits for its 503.
@@ -74,9 +80,7 @@ def client(*, quick: bool = False) -> ServiceClient:
     return _client(url, settings.INVENTORY_CONNECT_TIMEOUT, read, 0 if quick else 2)
 
 
-def _call(
-    method: str, path: str, *, key: uuid.UUID, quick: bool = False, **kwargs: Any
-) -> requests.Response:
+def _call(method: str, path: str, *, key: uuid.UUID, quick: bool = False, **kwargs: Any) -> Answer:
     """One call with the service token; a refused token is renewed once (keys rotate)."""
     try:
         response = _send(method, path, key=key, quick=quick, **kwargs)
@@ -89,14 +93,12 @@ def _call(
     return response
 
 
-def _send(
-    method: str, path: str, *, key: uuid.UUID, quick: bool, **kwargs: Any
-) -> requests.Response:
+def _send(method: str, path: str, *, key: uuid.UUID, quick: bool, **kwargs: Any) -> Answer:
     headers = {**credential.headers(), IDEMPOTENCY_HEADER: str(key)}
     return client(quick=quick).request(method, path, headers=headers, **kwargs)
 
 
-def _unexpected(response: requests.Response, action: str) -> StockUnavailable:
+def _unexpected(response: Answer, action: str) -> StockUnavailable:
     logger.error(
         "unexpected answer from product_svc",
         extra={"action": action, "status": response.status_code, "body": response.text[:500]},
@@ -104,7 +106,7 @@ def _unexpected(response: requests.Response, action: str) -> StockUnavailable:
     return StockUnavailable()
 
 
-def _parse(response: requests.Response, action: str) -> Reservation:
+def _parse(response: Answer, action: str) -> Reservation:
     try:
         body = response.json()
         return Reservation(

@@ -5,17 +5,28 @@ connections alive and whose urllib3 `Retry` retries what is safe to retry: conne
 failures always (nothing reached the server), 502/503/504 only for idempotent methods
 and for POSTs that carry an `Idempotency-Key`. Every call has connect and read timeouts
 and a total time budget that retries and `Retry-After` waits never exceed.
+`PooledServiceClient` does the same through urllib3's pool alone, for hot paths.
 """
 
+import json
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Self
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError, ResponseError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+    ResponseError,
+)
 from urllib3.util.retry import Retry
 
 from shop_common.request_id import HEADER as REQUEST_ID_HEADER
@@ -187,7 +198,83 @@ class ServiceClient:
             raise UpstreamUnavailable(self.service, type(exc).__name__) from exc
 
 
-def json_object(response: requests.Response) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Answer:
+    """A service's answer, read whole, with the names requests gives them."""
+
+    status_code: int
+    headers: urllib3.HTTPHeaderDict
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; `ValueError` when it is not."""
+        return json.loads(self.content)
+
+
+class PooledServiceClient(ServiceClient):
+    """`ServiceClient`'s retries, budget and errors, sent through urllib3's pool directly.
+
+    requests is urllib3 with a session on top: merging settings, preparing and re-quoting
+    each call, cookies and hooks cost about 0.45 ms of CPU a call here, 40% of the call
+    (the gateway's `GatewayClient` left it for the same reason). For services' own calls
+    on a hot path (order_svc's reservations), which send JSON and read JSON back.
+    """
+
+    def __init__(self, service: str, base_url: str, **options: Any) -> None:
+        super().__init__(service, base_url, **options)
+        # Thread-safe: the worker's threads share it; it opens more connections while
+        # more threads call at once and keeps `pool_maxsize` of them.
+        self.pool = urllib3.connection_from_url(self.base_url, maxsize=self.pool_maxsize)
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> Answer:
+        """Send one call (with retries), `json` as its body; raise `UpstreamError` when no
+        answer came back. A final 5xx answer is returned, not raised."""
+        method = method.upper()
+        # Case-insensitive: an `idempotency-key` makes a POST retryable too.
+        sent = urllib3.HTTPHeaderDict(headers or {})
+        request_id = current_request_id()
+        if request_id:
+            sent.setdefault(REQUEST_ID_HEADER, request_id)
+        try:
+            response = self.pool.request(
+                method,
+                path,
+                json=json,
+                headers=sent,
+                retries=self.retry_policy(method, sent),
+                timeout=urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1]),
+                redirect=False,
+                assert_same_host=False,
+            )
+        except HTTPError as exc:
+            raise upstream_error(self.service, exc) from exc
+        return Answer(response.status, response.headers, response.data)
+
+
+def upstream_error(service: str, exc: HTTPError) -> UpstreamError:
+    """What a failed urllib3 call means to the caller: no answer in time, nothing reached
+    the service (refused, or no connection in time), or the service broke off or kept
+    failing."""
+    reason = exc.reason if isinstance(exc, MaxRetryError) else exc
+    if isinstance(reason, ReadTimeoutError):
+        return UpstreamTimeout(service, "timed out")
+    if isinstance(reason, ConnectTimeoutError):  # urllib3's NewConnectionError is one
+        return UpstreamRefused(service, "connection refused")
+    return UpstreamUnavailable(service, type(reason).__name__)
+
+
+def json_object(response: requests.Response | Answer) -> dict[str, Any]:
     """A service's answer as a dict, or an empty one when it is not a JSON object."""
     try:
         body = response.json()
