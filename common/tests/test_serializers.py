@@ -1,7 +1,8 @@
 import pytest
-from rest_framework import fields, serializers
+from rest_framework import serializers
 
 from shop_common.serializers import reject_repeated_products, validated
+from shop_testing.drf import fields_built
 
 
 def test_lines_of_different_products_pass_unchanged():
@@ -83,14 +84,7 @@ def test_validated_answers_what_is_valid_answers(data):
 
 def test_validated_builds_a_shapes_fields_once(monkeypatch):
     validated(Order, GOOD)
-    built = []
-    build = fields.Field.__init__
-
-    def counted(field: fields.Field, *args: object, **kwargs: object) -> None:
-        built.append(type(field).__name__)
-        build(field, *args, **kwargs)
-
-    monkeypatch.setattr(fields.Field, "__init__", counted)
+    built = fields_built(monkeypatch)
 
     assert validated(Order, GOOD) == {"items": [LINE], "address": {"city": "Lyon", "line2": ""}}
     with pytest.raises(serializers.ValidationError):

@@ -8,11 +8,12 @@ import pytest
 import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework import fields, serializers
+from rest_framework import serializers
 
 from orders.models import Order
 from orders.serializers import OrderEventSerializer, OrderSerializer
 from shop_common.events.models import OutboxEvent
+from shop_testing.drf import fields_built
 
 pytestmark = pytest.mark.django_db
 
@@ -86,14 +87,7 @@ def test_a_key_is_claimed_first_in_the_pending_orders_transaction(place):
 
 def test_placing_an_order_builds_no_field_of_its_request_shape(place, monkeypatch):
     place((1, 1), HTTP_IDEMPOTENCY_KEY="shape-first")
-    built = []
-    build = fields.Field.__init__
-
-    def counted(field: fields.Field, *args: object, **kwargs: object) -> None:
-        built.append(type(field).__name__)
-        build(field, *args, **kwargs)
-
-    monkeypatch.setattr(fields.Field, "__init__", counted)
+    built = fields_built(monkeypatch)
     response = place((1, 1), (2, 3), HTTP_IDEMPOTENCY_KEY="shape-again")
 
     assert response.status_code == 201, response.json()

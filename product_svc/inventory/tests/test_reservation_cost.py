@@ -6,12 +6,13 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework import fields, serializers
+from rest_framework import serializers
 
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from inventory.models import Reservation
 from inventory.serializers import ReservationSerializer, reservation_answer
+from shop_testing.drf import fields_built
 
 pytestmark = pytest.mark.django_db
 
@@ -77,14 +78,7 @@ def test_the_answer_is_what_the_serializers_fields_write(service_client):
 def test_a_reservation_builds_no_field_of_its_request_shape(service_client, monkeypatch):
     products = [ProductFactory(stock=5) for _ in range(2)]
     service_client.post(URL, reserve_body(*products), format="json")
-    built = []
-    build = fields.Field.__init__
-
-    def counted(field: fields.Field, *args: object, **kwargs: object) -> None:
-        built.append(type(field).__name__)
-        build(field, *args, **kwargs)
-
-    monkeypatch.setattr(fields.Field, "__init__", counted)
+    built = fields_built(monkeypatch)
     response = service_client.post(URL, reserve_body(*products), format="json")
 
     assert response.status_code == 201
