@@ -12,8 +12,11 @@ requests/second and p50/p99 latency of the first page of the product list
   (f) through a bare django-revproxy 0.13 (`bench/revproxy_peer.py`, gunicorn gthread
       2 x 8 like the gateway) in front of product_svc,
   (g) product_svc's own `/healthz`,
-and prints the ratios against the goals, the load average before and after, and the
-resident memory (RSS) of every process of each server. The targets are measured in
+and prints the ratios against the goals, the CPU each request cost every process that
+served it (the target's server, the service behind it, Redis and PostgreSQL: the ratios
+of requests/second move with whatever else the machine does, the CPU a request costs
+much less), the load average before and after, and the resident memory (RSS) of every
+process of each server. The targets are measured in
 turn, for several rounds, and the median round counts: the machine may be shared. The
 services run as the cross-service tests run them (shop_testing.harness: fresh
 database, free ports, `manage_all.py run`'s gunicorn settings); nginx is Debian's,
@@ -35,7 +38,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -43,7 +48,13 @@ import requests
 from shop_common.launcher import ChildProcess
 from shop_testing.harness import System, wait_until_healthy
 from shop_testing.ports import free_port
-from shop_testing.processes import load, memory_line, process_tree
+from shop_testing.processes import (
+    cpu_seconds,
+    load,
+    memory_line,
+    process_tree,
+    processes_matching,
+)
 
 BENCH = Path(__file__).resolve().parent
 PRODUCT_LIST = "/api/v1/products/?page_size=20"
@@ -87,6 +98,12 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    requests: int
+    # Milliseconds of CPU per request, by part (`Parts`).
+    cpu: dict[str, float] = field(default_factory=dict)
+
+
+Parts = Callable[[], dict[str, list[int]]]
 
 
 def start_nginx(folder: Path, upstream_port: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -121,6 +138,11 @@ def start_revproxy(upstream_url: str) -> tuple[ChildProcess, str]:
     return process, url
 
 
+def redis_servers() -> list[int]:
+    """The Redis server the run uses, which other work on the machine may share."""
+    return processes_matching("redis-server")
+
+
 def report_memory(masters: dict[str, int]) -> None:
     for name, master in masters.items():
         print(memory_line(name, process_tree(master)))
@@ -141,7 +163,22 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str]) ->
     if len(latency) != 2:
         raise RuntimeError(f"no latency distribution from wrk for {url}:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    return Result(rps, milliseconds(latency["50"]), milliseconds(latency["99"]))
+    requests_done = int(re.search(r"(\d+) requests in", output).group(1))
+    return Result(rps, milliseconds(latency["50"]), milliseconds(latency["99"]), requests_done)
+
+
+def cpu_by_part(parts: Parts) -> Counter[str]:
+    return Counter({name: sum(cpu_seconds(pid) for pid in pids) for name, pids in parts().items()})
+
+
+def measured(parts: Parts, url: str, **options: object) -> Result:
+    """One wrk run, with the CPU each part used during it, per request."""
+    before = cpu_by_part(parts)
+    result = wrk(url, **options)
+    used = cpu_by_part(parts)
+    used.subtract(before)
+    result.cpu = {name: s * 1000 / result.requests for name, s in used.items() if s > 0}
+    return result
 
 
 def check_answer(url: str, headers: dict[str, str], x_cache: str | None) -> None:
@@ -153,7 +190,9 @@ def check_answer(url: str, headers: dict[str, str], x_cache: str | None) -> None
     assert response.headers.get("X-Cache") == x_cache, (url, response.headers)
 
 
-def measure(targets: dict, *, seconds: int, connections: int, rounds: int) -> dict[str, Result]:
+def measure(
+    targets: dict, parts: Parts, *, seconds: int, connections: int, rounds: int
+) -> dict[str, Result]:
     """Each target `rounds` times, in turn, so that a neighbour's burst of work on the
     shared machine weighs on every target alike; the median round of each counts."""
     runs: dict[str, list[Result]] = {name: [] for name in targets}
@@ -162,13 +201,16 @@ def measure(targets: dict, *, seconds: int, connections: int, rounds: int) -> di
         wrk(url, seconds=2, connections=connections, headers=headers)  # warm up
     for _ in range(rounds):
         for name, (_, url, headers, _) in targets.items():
-            runs[name].append(wrk(url, seconds=seconds, connections=connections, headers=headers))
+            run = measured(parts, url, seconds=seconds, connections=connections, headers=headers)
+            runs[name].append(run)
     results = {}
     for name, (label, *_) in targets.items():
         results[name] = result = Result(
             statistics.median(r.rps for r in runs[name]),
             statistics.median(r.p50_ms for r in runs[name]),
             statistics.median(r.p99_ms for r in runs[name]),
+            sum(r.requests for r in runs[name]),
+            median_cpu(runs[name]),
         )
         each = " ".join(f"{run.rps:.0f}" for run in runs[name])
         print(
@@ -177,6 +219,19 @@ def measure(targets: dict, *, seconds: int, connections: int, rounds: int) -> di
             flush=True,
         )
     return results
+
+
+def median_cpu(runs: list[Result]) -> dict[str, float]:
+    names = {name for run in runs for name in run.cpu}
+    return {name: statistics.median(run.cpu.get(name, 0.0) for run in runs) for name in names}
+
+
+def report_cpu(results: dict[str, Result]) -> None:
+    """Milliseconds of CPU per request, median round, by part (parts under 0.01 ms left out)."""
+    for name, result in results.items():
+        spent = {part: ms for part, ms in sorted(result.cpu.items()) if ms >= 0.01}
+        each = ", ".join(f"{part} {ms:.2f}" for part, ms in spent.items())
+        print(f"({name}) CPU per request {sum(spent.values()):5.2f} ms ({each})")
 
 
 def report(results: dict[str, Result]) -> bool:
@@ -226,21 +281,30 @@ def main() -> int:
                 "f": ("django-revproxy -> product_svc", revproxy_url + PRODUCT_LIST, {}, None),
                 "g": ("product_svc /healthz", service + "/healthz", {}, None),
             }
+            servers = {
+                "product_svc": system.processes["product_svc"].process.popen.pid,
+                "gateway_svc": system.processes["gateway_svc"].process.popen.pid,
+                "revproxy": revproxy.popen.pid,
+                "nginx": nginx.pid,
+            }
+            database = system.databases["product_svc"].name
+
+            def parts() -> dict[str, list[int]]:
+                found = {name: process_tree(pid) for name, pid in servers.items()}
+                found["redis (shared)"] = redis_servers()
+                found["postgresql"] = processes_matching(database)
+                return found
+
             results = measure(
                 targets,
+                parts,
                 seconds=options.seconds,
                 connections=options.connections,
                 rounds=options.rounds,
             )
             print(f"load average after: {load()}")
-            report_memory(
-                {
-                    "product_svc": system.processes["product_svc"].process.popen.pid,
-                    "gateway_svc": system.processes["gateway_svc"].process.popen.pid,
-                    "revproxy": revproxy.popen.pid,
-                    "nginx": nginx.pid,
-                }
-            )
+            report_cpu(results)
+            report_memory(servers)
         finally:
             if revproxy is not None:
                 revproxy.stop()
