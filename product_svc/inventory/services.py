@@ -1,9 +1,10 @@
 """Taking and giving back stock. Each operation is one transaction, all or nothing.
 
 Stock is taken with conditional updates (`stock = stock - q WHERE stock >= q`) in product
-id order: the row lock of the update serializes concurrent buyers, the condition keeps
-stock from going below zero, and the fixed order keeps two orders holding the same
-products from deadlocking each other. Deadlocks with other writers (admin bulk actions
+id order: the row lock serializes concurrent buyers, the condition keeps stock from going
+below zero, and the fixed order keeps two orders holding the same products from
+deadlocking each other (on PostgreSQL one statement locks the rows in that order first,
+`TAKE_EVERY`). Deadlocks with other writers (admin bulk actions
 lock rows in their own order) are retried. Reservation ids are claimed by inserting the
 row first, so the primary key decides between concurrent twins with one id.
 """
@@ -142,14 +143,34 @@ def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> Re
     transaction; the claim comes first, so an `IntegrityError` means the id was taken."""
     reservation = Reservation.objects.create(id=reservation_id, state=Reservation.State.RESERVED)
     items = sorted(items, key=attrgetter("product_id"))  # the fixed lock order
-    taken = [_take(item) for item in items]
-    sold = [line for line in taken if line is not None]
-    if len(sold) < len(items):
-        _refuse([item for item, line in zip(items, taken, strict=True) if line is None], items)
+    lines = _take_lines(reservation, items)
+    if len(lines) < len(items):
+        # Whatever was taken and written goes back with the transaction.
+        taken = {line.product_id for line in lines}
+        _refuse([item for item in items if item.product_id not in taken], items)
     # Checked inside the transaction that took the stock, so a refusal takes none.
-    if sum(line.price * line.quantity for line in sold) > MAX_ORDER_TOTAL:
+    if sum(line.unit_price * line.quantity for line in lines) > MAX_ORDER_TOTAL:
         raise OrderTooLarge(MAX_ORDER_TOTAL)
-    lines = ReservationLine.objects.bulk_create(
+    catalog_changed()
+    return ReserveOutcome(reservation, lines, created=True)
+
+
+def _take_lines(
+    reservation: Reservation, items: Sequence[ReservationItem]
+) -> list[ReservationLine]:
+    """Take every item that can be taken, in product id order, and write its line; the
+    lines written. Fewer lines than items: some were not taken, and the caller's
+    transaction must not commit."""
+    if connection.vendor == "postgresql":
+        return _take_every(reservation, items)
+    return _take_each(reservation, items)
+
+
+def _take_each(reservation: Reservation, items: Sequence[ReservationItem]) -> list[ReservationLine]:
+    """Take each item in turn (`_take`) and write the lines of those taken: the way for
+    databases without data-modifying `WITH` (SQLite, which takes one writer at a time)."""
+    sold = [line for line in map(_take, items) if line is not None]
+    return ReservationLine.objects.bulk_create(
         ReservationLine(
             reservation=reservation,
             product_id=line.product_id,
@@ -160,8 +181,51 @@ def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> Re
         )
         for line in sold
     )
-    catalog_changed()
-    return ReserveOutcome(reservation, lines, created=True)
+
+
+# PostgreSQL: lock the products in id order (the `MATERIALIZED` lock comes out of its
+# sort one row at a time, so every reservation locks in that order), take each item's
+# quantity where the product is active and has it, and write a line for each taken: one
+# statement, where a statement per line and one for the lines cost a round trip each.
+TAKE_EVERY = """
+WITH wanted (product_id, quantity) AS (VALUES {values}),
+locked AS MATERIALIZED (
+    SELECT id FROM catalog_product
+    WHERE id IN (SELECT product_id FROM wanted) ORDER BY id FOR UPDATE
+),
+taken AS (
+    UPDATE catalog_product SET stock = stock - wanted.quantity, updated_at = %s
+    FROM wanted, locked
+    WHERE catalog_product.id = wanted.product_id AND locked.id = wanted.product_id
+        AND catalog_product.is_active AND catalog_product.stock >= wanted.quantity
+    RETURNING catalog_product.id, wanted.quantity, catalog_product.name,
+        catalog_product.price, catalog_product.currency
+),
+line AS (
+    INSERT INTO inventory_reservationline
+        (reservation_id, product_id, quantity, name, unit_price, currency)
+    SELECT %s, id, quantity, name, price, currency FROM taken
+    RETURNING id, product_id, quantity, name, unit_price, currency
+)
+SELECT id, product_id, quantity, name, unit_price, currency FROM line ORDER BY product_id
+"""
+
+
+def _take_every(
+    reservation: Reservation, items: Sequence[ReservationItem]
+) -> list[ReservationLine]:
+    """`_take_lines` in one statement (`TAKE_EVERY`)."""
+    values = ", ".join(["(%s::bigint, %s::integer)"] * len(items))
+    params: list[object] = [value for item in items for value in (item.product_id, item.quantity)]
+    params += [timezone.now(), reservation.id]
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE_EVERY.format(values=values), params)
+        rows = cursor.fetchall()
+    fields = ("id", "product_id", "quantity", "name", "unit_price", "currency")
+    return [
+        ReservationLine(reservation=reservation, **dict(zip(fields, row, strict=True)))
+        for row in rows
+    ]
 
 
 def _refuse(short: list[ReservationItem], items: Sequence[ReservationItem]) -> NoReturn:

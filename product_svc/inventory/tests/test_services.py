@@ -13,7 +13,7 @@ from inventory.exceptions import (
     Shortage,
     UnknownProducts,
 )
-from inventory.models import Reservation
+from inventory.models import Reservation, ReservationLine
 from inventory.services import ReservationItem, release, reserve
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +64,8 @@ def test_short_stock_names_each_short_product_and_takes_nothing():
     assert raised.value.shortages == [Shortage(mug.pk, 2, 1), Shortage(lamp.pk, 1, 0)]
     assert stock_of(kettle, mug, lamp) == [5, 1, 0]
     assert not Reservation.objects.filter(id=reservation_id).exists()
+    # The line of the kettle, taken and written before the others were found short.
+    assert not ReservationLine.objects.filter(reservation_id=reservation_id).exists()
 
 
 def test_unknown_and_inactive_products_are_named_and_nothing_is_taken():
@@ -151,15 +153,15 @@ class FakeDeadlock(Exception):
 
 def deadlocking(monkeypatch: pytest.MonkeyPatch, times: int) -> None:
     """Make the first `times` stock updates fail the way PostgreSQL's deadlock detector does."""
-    take = services._take
+    take = services._take_lines
     failures = iter(range(times))
 
-    def flaky_take(item: ReservationItem) -> bool:
+    def flaky_take(reservation: Reservation, items: list[ReservationItem]) -> list:
         if next(failures, None) is not None:
             raise OperationalError("deadlock detected") from FakeDeadlock()
-        return take(item)
+        return take(reservation, items)
 
-    monkeypatch.setattr(services, "_take", flaky_take)
+    monkeypatch.setattr(services, "_take_lines", flaky_take)
 
 
 def test_a_deadlocked_reserve_is_run_again(monkeypatch):
