@@ -34,13 +34,24 @@ def publish(
     request id comes from the request (or event) being handled. Decimals, UUIDs and
     datetimes in `payload` travel as strings.
     """
-    from shop_common.events.models import OutboxEvent
-
     if not transaction.get_connection(using).in_atomic_block:
         raise TransactionRequired(
             f"publish({event_type!r}) must run inside transaction.atomic, with the change"
         )
-    return OutboxEvent.objects.using(using).create(
+    event = outbox_event(event_type, subject=subject, payload=payload, version=version)
+    event.save(using=using, force_insert=True)
+    return event
+
+
+def outbox_event(
+    event_type: str, *, subject: object, payload: Mapping[str, Any], version: int = 1
+) -> "OutboxEvent":
+    """The outbox row `publish` writes, not yet written: for a caller that writes it in
+    one statement with its change (a data-modifying `WITH` on PostgreSQL, which commits as
+    one transaction), so that the two still commit together."""
+    from shop_common.events.models import OutboxEvent
+
+    return OutboxEvent(
         type=check_type(event_type),
         version=version,
         subject=str(subject),
