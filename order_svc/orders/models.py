@@ -4,11 +4,12 @@ Lines copy the product's name and unit price at the time of purchase, so a later
 change never rewrites an order. The rules the database can hold are constraints here.
 """
 
+import math
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
+from functools import partial
 from typing import Any
 
 from django.db import connections, models
@@ -93,9 +94,15 @@ class Order(models.Model):
         for name, rows in related.items():
             held = getattr(self, name).all()
             ordering = held.model._meta.ordering
-            held._result_cache = sorted(rows, key=attrgetter(*ordering))
+            held._result_cache = sorted(rows, key=partial(_sort_key, ordering))
             held._prefetch_done = True
             cache[name] = held
+
+
+def _sort_key(ordering: Sequence[str], row: models.Model) -> tuple[Any, ...]:
+    """Where `row` comes in `ordering`; a row not yet written (no id) after the rows
+    written with the same values, as the id the database gives it will put it."""
+    return tuple(math.inf if (value := getattr(row, name)) is None else value for name in ordering)
 
 
 class OrderLineQuerySet(models.QuerySet["OrderLine"]):
@@ -105,19 +112,28 @@ class OrderLineQuerySet(models.QuerySet["OrderLine"]):
 
         One UPDATE per line costs a statement a line; `bulk_update` builds a `CASE` per
         column and line, three times the CPU of the UPDATEs it replaces."""
+        sql, params = self.prices_update(lines)
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def prices_update(
+        self, lines: Sequence["OrderLine"], *, when: str | None = None
+    ) -> tuple[str, list[Any]]:
+        """`write_prices`' UPDATE and its parameters; `when` names a part of the same
+        `WITH` statement (`orders.statements`) that must have written a row."""
         connection = connections[self.db]
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         rows = ", ".join(["(%s, %s, %s, %s)"] * len(lines))
+        also = f", {quote(when)}" if when is not None else ""
         # A VALUES list names its columns column1, column2... on PostgreSQL and SQLite.
         sql = (
             f"UPDATE {table} SET {quote('name')} = line.column2, "
             f"{quote('unit_price')} = line.column3, {quote('line_total')} = line.column4 "
-            f"FROM (VALUES {rows}) AS line WHERE {table}.{quote('id')} = line.column1"
+            f"FROM (VALUES {rows}) AS line{also} WHERE {table}.{quote('id')} = line.column1"
         )
         values = [(line.pk, line.name, line.unit_price, line.line_total) for line in lines]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [value for row in values for value in row])
+        return sql, [value for row in values for value in row]
 
 
 class OrderLine(models.Model):

@@ -8,11 +8,12 @@ a pending order or an unreleased reservation id that `reconcile_orders` can sett
 
 import logging
 import uuid
+from contextlib import nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
@@ -26,12 +27,14 @@ from orders.exceptions import (
     Unconfirmable,
     UnknownProducts,
 )
-from orders.idempotency import keys, placed_answer
+from orders.idempotency import KEY_CONSTRAINT, kept, keys, placed_answer
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
 from orders.serializers import OrderEventSerializer
+from orders.statements import Writes
 from orders.states import EVENT_TYPES, PAID_FOR, Actor, OrderStatus, check_move
 from shop_common.events import publish
-from shop_common.idempotency import KeyRequest
+from shop_common.events.outbox import outbox_event
+from shop_common.idempotency import KeyRequest, KeyTaken
 from shop_common.serializers import MAX_ORDER_TOTAL
 
 logger = logging.getLogger(__name__)
@@ -73,7 +76,6 @@ def place_order(
     return confirmed
 
 
-@transaction.atomic
 def _create_pending(
     user_id: int,
     items: list[dict[str, int]],
@@ -81,21 +83,66 @@ def _create_pending(
     idempotency_key: KeyRequest[IdempotencyRecord] | None,
 ) -> Order:
     order = Order(user_id=user_id, shipping_address=shipping_address)
+    lines = [
+        OrderLine(order=order, product_id=item["product_id"], quantity=item["quantity"])
+        for item in items
+    ]
+    pending = OrderStatusEvent(order=order, status=OrderStatus.PENDING, actor_id=user_id)
+    if connection.vendor == "postgresql":
+        _write_pending(order, lines, pending, idempotency_key)
+    else:
+        _save_pending(order, lines, pending, idempotency_key)
+    order.hold(lines=lines, history=[pending])
+    return order
+
+
+def _write_pending(
+    order: Order,
+    lines: list[OrderLine],
+    pending: OrderStatusEvent,
+    idempotency_key: KeyRequest[IdempotencyRecord] | None,
+) -> None:
+    """Write the key's claim, the order, its lines and its history in one statement, one
+    transaction with no `BEGIN` or `COMMIT` of its own. A key someone else claimed fails
+    the whole statement (a twin's uncommitted claim makes it wait for its outcome first):
+    `KeyTaken`, and nothing was written."""
+    writes = Writes()
+    record = None
+    if idempotency_key is not None:
+        record = keys.new_claim(idempotency_key, order_id=order.id)
+        writes.insert("claim", [record])
+    writes.insert("placed", [order])
+    writes.insert("line", lines)
+    writes.insert("entry", [pending])
+    in_transaction = connection.in_atomic_block  # a test's: keep it usable after a refusal
+    try:
+        with transaction.atomic() if in_transaction else nullcontext():
+            writes.run()
+    except IntegrityError as exc:
+        diag = getattr(exc.__cause__, "diag", None)
+        if diag is not None and diag.constraint_name == KEY_CONSTRAINT:
+            raise KeyTaken() from exc
+        raise
+    if idempotency_key is not None:
+        idempotency_key.record = record
+
+
+@transaction.atomic
+def _save_pending(
+    order: Order,
+    lines: list[OrderLine],
+    pending: OrderStatusEvent,
+    idempotency_key: KeyRequest[IdempotencyRecord] | None,
+) -> None:
+    """`_write_pending` through the ORM, in a transaction (SQLite)."""
     if idempotency_key is not None:
         # First, so that a twin waits here and then rolls back having written nothing. The
         # record names the order before the order's row exists: the foreign key is
         # checked at commit (Django declares it DEFERRABLE INITIALLY DEFERRED).
         keys.claim(idempotency_key, order_id=order.id)
     order.save(force_insert=True)
-    lines = OrderLine.objects.bulk_create(
-        OrderLine(order=order, product_id=item["product_id"], quantity=item["quantity"])
-        for item in items
-    )
-    pending = OrderStatusEvent.objects.create(
-        order=order, status=OrderStatus.PENDING, actor_id=user_id
-    )
-    order.hold(lines=lines, history=[pending])
-    return order
+    OrderLine.objects.bulk_create(lines)
+    pending.save(force_insert=True)
 
 
 def _confirm_placed(
@@ -105,12 +152,55 @@ def _confirm_placed(
 ) -> Order:
     """Confirm the order `_create_pending` wrote, from the rows it holds: nothing is read
     back, and the answer kept for the key commits with the confirmation."""
+    if connection.vendor == "postgresql":
+        _write_confirmation(order, reservation, idempotency_key)
+        return order
     with transaction.atomic():
         confirmed = _confirm(order, reservation)
         order.hold(history=[*order.history.all(), confirmed])
         if idempotency_key is not None:
             keys.keep(idempotency_key, placed_answer(order))
     return order
+
+
+def _write_confirmation(
+    order: Order,
+    reservation: reservations.Reservation,
+    idempotency_key: KeyRequest[IdempotencyRecord] | None,
+) -> None:
+    """`_confirm` and `keys.keep` in one statement (`orders.statements`): the lines'
+    prices, the move from pending, its history entry, its `order.confirmed` event and the
+    answer kept for the key are written only if the order was still pending, and commit
+    together."""
+    lines, changes = _priced(order, reservation)
+    previous, now = order.status, timezone.now()
+    moved = {"status": OrderStatus.CONFIRMED, "updated_at": now, **changes}
+    for name, value in moved.items():
+        setattr(order, name, value)
+    entry = OrderStatusEvent(order=order, status=OrderStatus.CONFIRMED, at=now)
+    order.hold(history=[*order.history.all(), entry])
+    writes = Writes()
+    writes.update("moved", Order, order.pk, moved, where={"status": previous})
+    writes.add("priced", *OrderLine.objects.prices_update(lines, when="moved"))
+    writes.insert("entry", [entry], when="moved")
+    event = outbox_event(
+        EVENT_TYPES[OrderStatus.CONFIRMED],
+        subject=order.id,
+        payload=_event_payload(order, previous=previous, note=""),
+    )
+    writes.insert("event", [event], when="moved")
+    answer = None
+    if idempotency_key is not None and idempotency_key.record is not None:
+        answer = placed_answer(order)
+        writes.update(
+            "kept", IdempotencyRecord, idempotency_key.record.pk, kept(answer), when="moved"
+        )
+    if not writes.run(counted="moved"):
+        current = Order.objects.values_list("status", flat=True).get(pk=order.pk)
+        raise InvalidMove(current=current, target=OrderStatus.CONFIRMED)
+    if idempotency_key is not None:
+        idempotency_key.kept = answer
+    logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
 
 
 @transaction.atomic
@@ -125,7 +215,19 @@ def confirm_order(order_id: uuid.UUID, reservation: reservations.Reservation) ->
 
 def _confirm(order: Order, reservation: reservations.Reservation) -> OrderStatusEvent:
     """Copy the reserved names and prices into the lines and confirm the order; the
-    history entry of the move.
+    history entry of the move."""
+    lines, changes = _priced(order, reservation)
+    OrderLine.objects.write_prices(lines)
+    confirmed = _apply(order, OrderStatus.CONFIRMED, changes=changes)
+    logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
+    return confirmed
+
+
+def _priced(
+    order: Order, reservation: reservations.Reservation
+) -> tuple[list[OrderLine], dict[str, Any]]:
+    """The order's lines with the reserved names and prices copied in, and the order's
+    total and currency.
 
     Only a reservation product_svc holds confirms an order; a reservation that does not
     match the lines (a broken answer) or mixes currencies raises instead.
@@ -149,11 +251,7 @@ def _confirm(order: Order, reservation: reservations.Reservation) -> OrderStatus
     # product_svc refuses such a reservation; checked again before the total column is.
     if total > MAX_ORDER_TOTAL:
         raise OrderTooLarge(MAX_ORDER_TOTAL)
-    OrderLine.objects.write_prices(lines)
-    changes = {"total": total, "currency": currencies.pop()}
-    confirmed = _apply(order, OrderStatus.CONFIRMED, changes=changes)
-    logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
-    return confirmed
+    return lines, {"total": total, "currency": currencies.pop()}
 
 
 def fail_order(order_id: uuid.UUID, *, note: str) -> Order:
@@ -317,12 +415,17 @@ def _apply(
     if status in EVENT_TYPES:
         # Read once for the event and the caller's answer alike.
         prefetch_related_objects([order], "lines")
-        payload = {
-            **OrderEventSerializer(order).data,
-            "previous_status": previous,
-            "note": note,
-            # Whether a payment was taken: for a cancellation, whether it must be refunded.
-            "paid": status in PAID_FOR or previous in PAID_FOR,
-        }
+        payload = _event_payload(order, previous=previous, note=note)
         publish(EVENT_TYPES[status], subject=order.id, payload=payload)
     return entry
+
+
+def _event_payload(order: Order, *, previous: str, note: str) -> dict[str, Any]:
+    """What `order.<status>` says of the order's move from `previous` to its status."""
+    return {
+        **OrderEventSerializer(order).data,
+        "previous_status": previous,
+        "note": note,
+        # Whether a payment was taken: for a cancellation, whether it must be refunded.
+        "paid": order.status in PAID_FOR or previous in PAID_FOR,
+    }
