@@ -122,7 +122,7 @@ def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -
         outcome = _take_all(reservation_id, items)
     except IntegrityError:
         # The id was claimed before (a twin's uncommitted claim made the insert wait for
-        # its outcome). Nothing was taken: the claim is the transaction's first statement.
+        # its outcome). Nothing was taken: the claim comes before any lock or take.
         reservation = Reservation.objects.prefetch_related("lines").filter(id=reservation_id)
         first = reservation.first()
         if first is None:
@@ -141,7 +141,10 @@ def _reserve_once(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -
 def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> ReserveOutcome:
     """Claim the id (its primary key decides between twins) and take every line, in one
     transaction; the claim comes first, so an `IntegrityError` means the id was taken."""
-    reservation = Reservation.objects.create(id=reservation_id, state=Reservation.State.RESERVED)
+    now = timezone.now()
+    reservation = Reservation(
+        id=reservation_id, state=Reservation.State.RESERVED, created_at=now, updated_at=now
+    )
     items = sorted(items, key=attrgetter("product_id"))  # the fixed lock order
     lines = _take_lines(reservation, items)
     if len(lines) < len(items):
@@ -158,11 +161,12 @@ def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> Re
 def _take_lines(
     reservation: Reservation, items: Sequence[ReservationItem]
 ) -> list[ReservationLine]:
-    """Take every item that can be taken, in product id order, and write its line; the
-    lines written. Fewer lines than items: some were not taken, and the caller's
-    transaction must not commit."""
+    """Write the reservation's row (the claim of its id), then take every item that can be
+    taken, in product id order, and write its line; the lines written. Fewer lines than
+    items: some were not taken, and the caller's transaction must not commit."""
     if connection.vendor == "postgresql":
         return _take_every(reservation, items)
+    reservation.save(force_insert=True)
     return _take_each(reservation, items)
 
 
@@ -183,15 +187,23 @@ def _take_each(reservation: Reservation, items: Sequence[ReservationItem]) -> li
     )
 
 
-# PostgreSQL: lock the products in id order (the `MATERIALIZED` lock comes out of its
-# sort one row at a time, so every reservation locks in that order), take each item's
-# quantity where the product is active and has it, and write a line for each taken: one
-# statement, where a statement per line and one for the lines cost a round trip each.
+# PostgreSQL: claim the id, lock the products in id order (the `MATERIALIZED` lock comes
+# out of its sort one row at a time, so every reservation locks in that order), take each
+# item's quantity where the product is active and has it, and write a line for each taken:
+# one statement, where the claim, a statement per line and one for the lines cost a round
+# trip each. The lock waits for the claim (`EXISTS`), so the claim still comes first: a
+# twin's uncommitted claim makes this one wait for its outcome, and fail on the primary key
+# (`IntegrityError`) before it locks or takes anything.
 TAKE_EVERY = """
-WITH wanted (product_id, quantity) AS (VALUES {values}),
+WITH claim AS (
+    INSERT INTO inventory_reservation (id, state, created_at, updated_at)
+    VALUES (%s, %s, %s, %s) RETURNING id
+),
+wanted (product_id, quantity) AS (VALUES {values}),
 locked AS MATERIALIZED (
     SELECT id FROM catalog_product
-    WHERE id IN (SELECT product_id FROM wanted) ORDER BY id FOR UPDATE
+    WHERE id IN (SELECT product_id FROM wanted) AND EXISTS (SELECT FROM claim)
+    ORDER BY id FOR UPDATE
 ),
 taken AS (
     UPDATE catalog_product SET stock = stock - wanted.quantity, updated_at = %s
@@ -204,7 +216,7 @@ taken AS (
 line AS (
     INSERT INTO inventory_reservationline
         (reservation_id, product_id, quantity, name, unit_price, currency)
-    SELECT %s, id, quantity, name, price, currency FROM taken
+    SELECT claim.id, taken.id, quantity, name, price, currency FROM taken, claim
     RETURNING id, product_id, quantity, name, unit_price, currency
 )
 SELECT id, product_id, quantity, name, unit_price, currency FROM line ORDER BY product_id
@@ -216,8 +228,14 @@ def _take_every(
 ) -> list[ReservationLine]:
     """`_take_lines` in one statement (`TAKE_EVERY`)."""
     values = ", ".join(["(%s::bigint, %s::integer)"] * len(items))
-    params: list[object] = [value for item in items for value in (item.product_id, item.quantity)]
-    params += [timezone.now(), reservation.id]
+    params: list[object] = [
+        reservation.id,
+        reservation.state,
+        reservation.created_at,
+        reservation.updated_at,
+    ]
+    params += [value for item in items for value in (item.product_id, item.quantity)]
+    params.append(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(TAKE_EVERY.format(values=values), params)
         rows = cursor.fetchall()
