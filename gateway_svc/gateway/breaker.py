@@ -30,7 +30,7 @@ from django.conf import settings
 
 from gateway import metrics
 from gateway.shared_cache import shared_cache
-from shop_common.metrics import GaugeMetricFamily
+from shop_common.metrics import GaugeMetricFamily, series
 
 logger = logging.getLogger(__name__)
 STATE_VALUES = {"closed": 0, "half-open": 1, "open": 2}
@@ -133,7 +133,7 @@ class Breaker:
             self._changed("open", failures)
 
     def _changed(self, state: str, failures: int) -> None:
-        metrics.BREAKER_TRANSITIONS.labels(self.service, self.instance, state).inc()
+        series(metrics.BREAKER_TRANSITIONS, self.service, self.instance, state).inc()
         logger.warning(
             f"circuit breaker {state}",
             extra={"upstream": self.service, "instance": self.instance, "failures": failures},

@@ -25,6 +25,7 @@ from gateway.shared_cache import shared_cache
 from shop_common.catalog import CACHE_ALIAS as CATALOG_ALIAS
 from shop_common.catalog import VERSION_KEY as CATALOG_VERSION_KEY
 from shop_common.catalog import catalog_version, shareable
+from shop_common.metrics import series
 
 # The only request headers a cacheable request takes to the service (`proxy`), so an
 # answer is a function of its key and no other header a client sends can shape it.
@@ -153,7 +154,7 @@ def serve(
         entry = fill_once(key, version, route, fetch)
     if not isinstance(entry, Entry):
         return entry
-    metrics.CACHE_LOOKUPS.labels(route.prefix, "hit").inc()
+    series(metrics.CACHE_LOOKUPS, route.prefix, "hit").inc()
     return entry.response()
 
 
@@ -180,6 +181,6 @@ def fill(key: str, version: str, route: Route, fetch: Callable[[], HttpResponse]
 
 
 def miss(route: Route, response: HttpResponse, result: str) -> HttpResponse:
-    metrics.CACHE_LOOKUPS.labels(route.prefix, result).inc()
+    series(metrics.CACHE_LOOKUPS, route.prefix, result).inc()
     response["X-Cache"] = "MISS"
     return response

@@ -23,6 +23,7 @@ from gateway.auth import Caller
 from gateway.errors import RateLimited
 from gateway.routes import Route
 from gateway.shared_cache import shared_cache
+from shop_common.metrics import series
 from shop_common.parsers import UnreadableInput, parse_json
 from shop_common.rate_limits import (
     Attempt,
@@ -45,7 +46,7 @@ HAPPENED = {"login": 401, "register": 201}
 
 
 def refusal(count: Count) -> RateLimited:
-    metrics.RATE_LIMITED.labels(count.name).inc()
+    series(metrics.RATE_LIMITED, count.name).inc()
     what = REFUSED.get(count.name, "requests")
     return RateLimited(what, wait=count.reset, headers=count.headers())
 

@@ -30,6 +30,7 @@ from shop_common.client import (
     UpstreamUnavailable,
 )
 from shop_common.errors import body_limit, body_too_large
+from shop_common.metrics import series
 from shop_common.request_id import HEADER as REQUEST_ID_HEADER
 
 HOP_BY_HOP = frozenset(
@@ -136,8 +137,8 @@ def forward(request: HttpRequest, route: Route, body: bytes) -> HttpResponse:
 
 
 def record_call(service: str, outcome: str, started: float) -> None:
-    metrics.UPSTREAM_CALLS.labels(service, outcome).inc()
-    metrics.UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
+    series(metrics.UPSTREAM_CALLS, service, outcome).inc()
+    series(metrics.UPSTREAM_LATENCY, service).observe(time.perf_counter() - started)
 
 
 def client_response(

@@ -22,6 +22,7 @@ from django.dispatch import receiver
 
 from gateway import metrics
 from shop_common.catalog import CACHE_ERRORS
+from shop_common.metrics import series
 from shop_common.rate_limits import CACHE_ALIAS, Count, Window, count_one, counters
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class SharedCache:
     def call(self, operation: str, action: Callable[[], T], fallback: T) -> T:
         """`action()`, or `fallback` when the shared cache fails or failed a moment ago."""
         if self._skip_until and time.monotonic() < self._skip_until:
-            metrics.FAIL_OPEN.labels(operation).inc()
+            series(metrics.FAIL_OPEN, operation).inc()
             return fallback
         try:
             result = action()
@@ -55,7 +56,7 @@ class SharedCache:
         return result
 
     def _failed(self, operation: str, exc: Exception) -> None:
-        metrics.FAIL_OPEN.labels(operation).inc()
+        series(metrics.FAIL_OPEN, operation).inc()
         with self._lock:
             self._skip_until = time.monotonic() + settings.GATEWAY_SHARED_CACHE_RETRY_SECONDS
             self._last_error = f"{type(exc).__name__}: {exc}"[:200]

@@ -19,6 +19,7 @@ from shop_common.client import (
     ServiceClient,
     upstream_error,
 )
+from shop_common.metrics import series
 from shop_common.service_table import SERVICES
 
 # Keep-alive connections an instance's pool keeps between calls, shared by a worker's
@@ -49,7 +50,7 @@ class GatewayRetry(BudgetRetry):
         if isinstance(error, ReadTimeoutError):
             raise MaxRetryError(_pool, url, error) from error
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        metrics.UPSTREAM_RETRIES.labels(self.service).inc()
+        series(metrics.UPSTREAM_RETRIES, self.service).inc()
         return retry
 
 
@@ -146,7 +147,7 @@ class Upstream:
             if isinstance(permit, Permit):
                 return instance, permit
             waits.append(permit.wait)
-        metrics.BREAKER_REJECTIONS.labels(self.service).inc()
+        series(metrics.BREAKER_REJECTIONS, self.service).inc()
         wait = min(waits)
         raise ServiceUnavailable(
             f"{self.service} is unavailable; try again in {wait} seconds.", wait=wait
