@@ -54,6 +54,13 @@ class Rate:
         return cls(int(match["limit"]), multiplier * UNIT_SECONDS[match["unit"]])
 
 
+@functools.lru_cache(maxsize=1024)
+def digest(value: str) -> str:
+    """What a counter's key holds of the value it counts: never an email or an address.
+    The last 1,024 are kept, since a client is counted on every request it sends."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Window:
     """Where one value's count of one limit lives until its fixed window ends."""
@@ -66,9 +73,7 @@ class Window:
     @classmethod
     def current(cls, name: str, value: str, rate: Rate) -> "Window":
         now = int(time.time())
-        # Only a digest reaches the cache: it holds no emails or addresses.
-        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-        key = f"rl:{name}:{rate.limit}/{rate.period}:{digest}:{now // rate.period}"
+        key = f"rl:{name}:{rate.limit}/{rate.period}:{digest(value)}:{now // rate.period}"
         return cls(name, rate, key, rate.period - now % rate.period)
 
     @property
@@ -224,8 +229,16 @@ def client_address(request: HttpRequest, trusted_proxies: int) -> str:
         hops = [hop for hop in hops if hop]
         if hops:
             address = hops[-min(trusted_proxies, len(hops))]
+    return counted_as(address) or request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+@functools.lru_cache(maxsize=1024)
+def counted_as(address: str) -> str | None:
+    """The address as limits count it (an IPv6 one as its /64); None if it is none.
+    The last 1,024 are kept: a client sends many requests, and parsing its address cost
+    more than the rest of finding it (the gateway asks twice per request)."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return request.META.get("REMOTE_ADDR", "") or "unknown"
+        return None
     return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)

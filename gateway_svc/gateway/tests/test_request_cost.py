@@ -6,6 +6,9 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import reset_queries
 from prometheus_client.metrics import MetricWrapperBase
 
+from gateway import cache
+from shop_common import rate_limits
+
 LIST = "/api/v1/products/"
 
 
@@ -34,3 +37,25 @@ def test_a_repeated_request_looks_up_no_metric_series(client, products, monkeypa
     assert client.get(LIST, headers={"Cache-Control": "no-cache"})["X-Cache"] == "MISS"
 
     assert looked_up == []
+
+
+def test_a_repeated_request_parses_and_hashes_its_address_and_cache_key_once(
+    client, products, monkeypatch
+):
+    for kept in (rate_limits.counted_as, rate_limits.digest, cache.key_of):
+        kept.cache_clear()
+    client.get(LIST)
+    parsed, hashed = [], []
+    ip_address, sha256 = rate_limits.ipaddress.ip_address, cache.hashlib.sha256
+    monkeypatch.setattr(
+        rate_limits.ipaddress, "ip_address", lambda a: parsed.append(a) or ip_address(a)
+    )
+    monkeypatch.setattr(cache.hashlib, "sha256", lambda b: hashed.append(b) or sha256(b))
+
+    assert client.get(LIST)["X-Cache"] == "HIT"
+    assert client.get(LIST, REMOTE_ADDR="10.1.2.3")["X-Cache"] == "HIT"
+    assert client.get(f"{LIST}?page=2")["X-Cache"] == "MISS"
+
+    assert parsed == ["10.1.2.3"]  # a new client's, once though limits and proxy ask
+    # The new client's counter, then the new page's key.
+    assert [hashed[0], b"page=2" in hashed[1], len(hashed)] == [b"10.1.2.3", True, 2]
