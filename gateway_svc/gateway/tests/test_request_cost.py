@@ -4,6 +4,7 @@ from django.core import signals
 from django.core.cache import close_caches
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import reset_queries
+from django.urls import URLPattern, get_resolver, resolve
 from prometheus_client.metrics import MetricWrapperBase
 
 from gateway import cache
@@ -59,3 +60,9 @@ def test_a_repeated_request_parses_and_hashes_its_address_and_cache_key_once(
     assert parsed == ["10.1.2.3"]  # a new client's, once though limits and proxy ask
     # The new client's counter, then the new page's key.
     assert [hashed[0], b"page=2" in hashed[1], len(hashed)] == [b"10.1.2.3", True, 2]
+
+
+def test_a_proxied_path_is_resolved_without_a_nested_resolver():
+    patterns = get_resolver().url_patterns
+    assert all(isinstance(pattern, URLPattern) for pattern in patterns)
+    assert resolve("/api/v1/products/").url_name == "gateway"
