@@ -31,7 +31,9 @@ from shop_common.metrics import series
 # The only request headers a cacheable request takes to the service (`proxy`), so an
 # answer is a function of its key and no other header a client sends can shape it.
 KEYED_HEADERS = frozenset({"accept", "accept-encoding", "accept-language"})
-KEYED_HEADERS_IN_ORDER = tuple(sorted(KEYED_HEADERS))
+# Their keys in the WSGI environ, read there: `request.headers` would build a mapping of
+# every header for a cached answer that needs three.
+KEYED_META = tuple(f"HTTP_{name.upper().replace('-', '_')}" for name in sorted(KEYED_HEADERS))
 # An answer that varies on anything else is not kept. Cached requests never carry a token.
 VARY_ALLOWED = frozenset({"accept", "accept-encoding", "accept-language", "authorization"})
 # Part of every entry's key: change it when `Entry` changes, so no old entry is read.
@@ -75,7 +77,7 @@ def wants_fresh(request: HttpRequest) -> bool:
 
 
 def answer_key(request: HttpRequest) -> str:
-    headers = (request.headers.get(name, "") for name in KEYED_HEADERS_IN_ORDER)
+    headers = (request.META.get(key, "") for key in KEYED_META)
     return key_of(request.method, request.path, request.META.get("QUERY_STRING", ""), *headers)
 
 

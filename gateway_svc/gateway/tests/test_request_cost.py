@@ -4,6 +4,7 @@ from django.core import signals
 from django.core.cache import close_caches
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import reset_queries
+from django.http.request import HttpHeaders
 from django.urls import URLPattern, get_resolver, resolve
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -66,3 +67,18 @@ def test_a_proxied_path_is_resolved_without_a_nested_resolver():
     patterns = get_resolver().url_patterns
     assert all(isinstance(pattern, URLPattern) for pattern in patterns)
     assert resolve("/api/v1/products/").url_name == "gateway"
+
+
+def test_a_cached_answer_and_healthz_build_no_mapping_of_the_request_headers(
+    client, products, monkeypatch
+):
+    client.get(LIST, headers={"Accept": "application/json"})
+    built = []
+    init = HttpHeaders.__init__
+    monkeypatch.setattr(HttpHeaders, "__init__", lambda *args: built.append(1) or init(*args))
+
+    hit = client.get(LIST, headers={"X-Request-ID": "abc-123", "Accept": "application/json"})
+    health = client.get("/healthz")
+
+    assert (hit["X-Cache"], hit["X-Request-ID"], health.status_code) == ("HIT", "abc-123", 200)
+    assert built == []
