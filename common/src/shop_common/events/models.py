@@ -4,6 +4,7 @@ inbox (events a consumer applied, so a redelivery changes nothing), the failed e
 
 import uuid
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, router
@@ -13,9 +14,44 @@ from django.utils import timezone
 from shop_common.events.envelope import Event
 
 
+class OutboxEventQuerySet(models.QuerySet["OutboxEvent"]):
+    def claim_waiting(self, size: int) -> list["OutboxEvent"]:
+        """Mark the `size` oldest waiting rows published and return them, oldest first,
+        skipping those another relay holds (PostgreSQL). Run it in the transaction that
+        publishes them: the mark is only true once that commits, after the broker
+        confirmed them, and a failed publish rolls it back.
+
+        One `UPDATE ... RETURNING`, which the ORM cannot write, where a `SELECT ... FOR
+        UPDATE SKIP LOCKED` and an `UPDATE` took a round trip each, both built by the ORM
+        on every batch (docs/benchmarks.md, "The event path's CPU, sixth round").
+        """
+        connection = connections[router.db_for_write(self.model)]
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        fields = self.model._meta.concrete_fields
+        columns = ", ".join(f"{table}.{quote(field.column)}" for field in fields)
+        # MATERIALIZED: the locking subquery runs once, never folded into the UPDATE.
+        sql = (
+            f"WITH claimed AS MATERIALIZED (SELECT id FROM {table}"
+            " WHERE published_at IS NULL ORDER BY occurred_at LIMIT %s"
+            " FOR UPDATE SKIP LOCKED)"
+            f" UPDATE {table} SET published_at = %s FROM claimed"
+            f" WHERE {table}.id = claimed.id RETURNING {columns}"
+        )
+        published_at = self.model._meta.get_field("published_at")
+        payload = self.model._meta.get_field("payload")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [size, published_at.get_db_prep_value(timezone.now(), connection)])
+            found = cursor.fetchall()
+        rows = [self.model.from_db(connection.alias, None, values) for values in found]
+        for row in rows:
+            row.payload = payload.from_db_value(row.payload, None, connection)
+        return sorted(rows, key=attrgetter("occurred_at"))
+
+
 class OutboxEvent(models.Model):
-    """An event written in the transaction of the change it reports; `published_at` is set
-    once the broker has confirmed it."""
+    """An event written in the transaction of the change it reports; `published_at` is
+    committed once the broker has confirmed it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(max_length=100)
@@ -25,6 +61,8 @@ class OutboxEvent(models.Model):
     payload = models.JSONField(encoder=DjangoJSONEncoder)
     occurred_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboxEventQuerySet.as_manager()
 
     class Meta:
         ordering = ("occurred_at",)

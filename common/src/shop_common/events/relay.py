@@ -1,10 +1,12 @@
 """The relay: publishes committed outbox rows, oldest first, and marks them published
 once the broker has confirmed them (`manage.py relay_events`).
 
-On PostgreSQL a batch is claimed with `SELECT ... FOR UPDATE SKIP LOCKED`, so several
-relays share the outbox without publishing a row twice; SQLite has no row locks, so run
-one relay there. A relay that dies between publishing and marking publishes the batch
-again when it comes back: consumers drop the duplicates by event id (the inbox).
+On PostgreSQL one statement claims and marks a batch (an `UPDATE ... RETURNING` of rows
+taken with `FOR UPDATE SKIP LOCKED`), in a transaction that commits only once the broker
+has confirmed the batch, so several relays share the outbox without publishing a row
+twice; SQLite has no row locks, so run one relay there. A relay that dies between
+publishing and committing the mark publishes the batch again when it comes back:
+consumers drop the duplicates by event id (the inbox).
 
 An idle relay looks for rows every EVENTS_POLL_SECONDS, except on PostgreSQL: there a
 trigger on the outbox (migration 0002) notifies `OUTBOX_CHANNEL` when rows are committed,
@@ -15,7 +17,7 @@ and the relay sleeps on LISTEN until then, looking anyway every `LISTENING_POLL_
 import logging
 import threading
 import time
-from contextlib import nullcontext, suppress
+from contextlib import suppress
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,14 +44,18 @@ LISTENING_POLL_SECONDS = 1.0
 
 def relay_batch(publisher: Publisher, *, size: int) -> int:
     """Publish one batch of waiting rows and mark them; the number published."""
-    locks = connection.features.has_select_for_update_skip_locked
-    with transaction.atomic() if locks else nullcontext():
-        waiting = OutboxEvent.objects.filter(published_at=None).order_by("occurred_at")
-        if locks:
-            waiting = waiting.select_for_update(skip_locked=True)
-        rows = list(waiting[:size])
-        if not rows:
-            return 0
+    if connection.vendor == "postgresql":
+        # One statement claims and marks the batch, and the mark commits only once the
+        # broker has confirmed it: a failed publish rolls it back, rows and all.
+        with transaction.atomic():
+            rows = OutboxEvent.objects.claim_waiting(size)
+            if rows:
+                publisher.publish([row.event(source=settings.SERVICE_NAME) for row in rows])
+        return len(rows)
+    # SQLite: no row locks, and no transaction held open across the publish (it would
+    # lock the whole file against every writer meanwhile); run one relay there.
+    rows = list(OutboxEvent.objects.filter(published_at=None).order_by("occurred_at")[:size])
+    if rows:
         publisher.publish([row.event(source=settings.SERVICE_NAME) for row in rows])
         OutboxEvent.objects.filter(pk__in=[row.pk for row in rows]).update(
             published_at=timezone.now()
