@@ -88,6 +88,31 @@ def test_an_idle_relay_sleeps_until_rows_are_committed(monkeypatch):
     assert any(sent_at < looked < sent_at + 1 for looked in looks)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="LISTEN/NOTIFY is PostgreSQL's")
+@pytest.mark.parametrize(("batch", "looks"), [(200, [0, 5]), (2, [0, 2, 2, 1])])
+def test_a_batch_that_empties_the_outbox_is_not_followed_by_an_empty_look(
+    monkeypatch, settings, batch, looks
+):
+    # Each look is a transaction of three round trips. A batch that was not full took
+    # every row committed before it, so the relay waits for the next commit; one that
+    # was full may have left rows, so it looks again at once.
+    settings.EVENTS_RELAY_BATCH = batch
+    monkeypatch.setattr(relay, "LISTENING_POLL_SECONDS", 3.0)
+    found = []
+
+    def counted(publisher, *, size):
+        found.append(relay_batch(publisher, size=size))
+        return found[-1]
+
+    monkeypatch.setattr(relay, "relay_batch", counted)
+    with running(Relay):
+        assert wait_for(lambda: found)  # its first look, at start: nothing yet
+        send_probes(5)
+        assert wait_for(lambda: not OutboxEvent.objects.filter(published_at=None).exists())
+        time.sleep(1)  # well before its own next look (LISTENING_POLL_SECONDS)
+    assert found == looks
+
+
 class Unreachable:
     def publish(self, events):
         raise NotConfirmed("no broker")

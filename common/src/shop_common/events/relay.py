@@ -102,7 +102,11 @@ class Relay:
                 published = relay_batch(publisher, size=settings.EVENTS_RELAY_BATCH)
                 if published:
                     logger.debug("events published", extra={"count": published})
-                else:
+                if published < settings.EVENTS_RELAY_BATCH:
+                    # A batch that was not full took every row committed before it
+                    # (bar those another relay holds): wait for the next commit rather
+                    # than look again at once to find nothing, a transaction of three
+                    # round trips each time the relay wakes.
                     self._prune_now_and_then()
                     listener = self._wait_for_rows(listener)
                     keep_alive(broker)
