@@ -139,7 +139,8 @@ def queue_order_email(
 
     None when the order's user no longer exists: there is nobody to write to.
     """
-    user = User.objects.filter(pk=payload["user_id"]).first()
+    # Only what the email needs: a whole user is thirteen columns made into a model.
+    user = User.objects.filter(pk=payload["user_id"]).values("pk", "email", "first_name").first()
     if user is None:
         logger.warning(
             "order email not sent: no such user",
@@ -153,8 +154,8 @@ def queue_order_email(
         event_id=event_id,
         event_type=event_type,
         subject_id=str(payload["order_id"]),
-        user_id=user.pk,
-        to=user.email,
+        user_id=user["pk"],
+        to=user["email"],
         subject=message.subject.format(reference=reference),
         text=render_to_string("notifications/order_email.txt", context),
         html=render_to_string("notifications/order_email.html", context),

@@ -46,6 +46,9 @@ def test_an_order_email_costs_eight_round_trips_from_the_message_to_the_mail(mai
     # a `SELECT ... FOR UPDATE` of the email just written.
     sql = [query["sql"].split(" ")[0] for query in captured.captured_queries]
     assert sql == ["BEGIN", "INSERT", "SELECT", "INSERT", "COMMIT", "BEGIN", "UPDATE", "COMMIT"]
+    # The user's read takes the columns the email needs, not a whole user.
+    columns = captured.captured_queries[2]["sql"].split(" FROM ")[0]
+    assert columns.count('"accounts_user".') == 3
     email = Email.objects.get()
     assert (email.sent_at is not None, email.attempts) == (True, 1)
     [message] = read_mailbox(mail_dir)
