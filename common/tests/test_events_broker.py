@@ -79,8 +79,9 @@ def test_an_idle_relay_sleeps_until_rows_are_committed(monkeypatch):
     with running(Relay), running(Consumer):
         time.sleep(1.5)
         idle_looks = len(looks)
-        send_probes(1)
+        # Before the commit: the relay, woken by it, may look before this thread is back.
         sent_at = time.monotonic()
+        send_probes(1)
         # Well before the relay's next look of its own (LISTENING_POLL_SECONDS).
         assert wait_for(lambda: ProbeHit.objects.exists(), timeout=2)
     # Polling every EVENTS_POLL_SECONDS would have looked about 30 times.
