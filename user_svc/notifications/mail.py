@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends import smtp
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -27,7 +27,6 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import User
-from notifications.mime import OrderEmailMessage
 from notifications.models import Email
 
 logger = logging.getLogger(__name__)
@@ -182,7 +181,7 @@ def send_email(email: Email) -> bool:
             return False
         email.attempts += 1
         try:
-            message = OrderEmailMessage(email.subject, email.text, to=[email.to])
+            message = EmailMultiAlternatives(email.subject, email.text, to=[email.to])
             message.attach_alternative(email.html, "text/html")
             mail_server.send(message)
         except OSError as exc:  # smtplib's errors and the file backend's alike
