@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -148,23 +149,63 @@ def test_a_consumer_killed_in_the_middle_of_an_event_gets_it_again_and_applies_i
     assert InboxEvent.objects.count() == 1
 
 
+# The relay marks a batch in the statement that claims it, before publishing, and commits
+# the marks once the broker confirmed the batch. A deferred trigger runs at COMMIT: this
+# one makes the relay's commit wait for an advisory lock the test holds, which holds the
+# relay after publishing and before its marks are committed.
+HOLD_LOCK = 715023
+HOLD_MARKS = f"""
+CREATE FUNCTION hold_outbox_marks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_advisory_xact_lock({HOLD_LOCK}); RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER hold_outbox_marks AFTER UPDATE ON events_outboxevent
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hold_outbox_marks();
+"""
+WAITING_FOR_THE_HOLD = """
+SELECT pid FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'
+"""
+
+
+@contextmanager
+def marks_held() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute(HOLD_MARKS)
+        cursor.execute("SELECT pg_advisory_lock(%s)", [HOLD_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [HOLD_LOCK])
+            cursor.execute("DROP TRIGGER hold_outbox_marks ON events_outboxevent")
+            cursor.execute("DROP FUNCTION hold_outbox_marks()")
+
+
+def sessions_waiting_for_the_hold() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(WAITING_FOR_THE_HOLD)
+        return [pid for (pid,) in cursor.fetchall()]
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="holding the relay between publishing and "
-    "marking takes a table lock; SQLite's lock would stop the consumer too",
+    reason="holds the relay's commit with a deferred trigger and an advisory lock",
 )
 def test_a_relay_killed_after_publishing_before_marking_sends_a_duplicate_that_changes_nothing(
     processes,
 ):
     processes.start("consume_events")
     send_probes(1, prefix="twice")
-    with transaction.atomic():
-        # The relay may read and lock rows, but its UPDATE (marking) waits for this.
-        connection.cursor().execute("LOCK TABLE events_outboxevent IN SHARE MODE")
+    with marks_held():
         relay = processes.start("relay_events")
         assert wait_for(lambda: applied_once_each("twice", 1), timeout=30), processes.logs()
+        assert wait_for(sessions_waiting_for_the_hold, timeout=30), processes.logs()
         os.kill(relay.popen.pid, signal.SIGKILL)
         relay.wait()
+        # Its session, still waiting in COMMIT, ends with it: the marks roll back.
+        with connection.cursor() as cursor:
+            for pid in sessions_waiting_for_the_hold():
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        assert wait_for(lambda: not sessions_waiting_for_the_hold(), timeout=30)
     assert OutboxEvent.objects.filter(published_at=None).count() == 1
 
     processes.start("relay_events")
