@@ -4,39 +4,17 @@ a key whose order is still pending stays taken, and claims without an order (wri
 before claims shared the order's transaction) are purged by reconciliation."""
 
 from datetime import datetime
-from typing import Any
-
-from django.utils import timezone
 
 from orders.models import IdempotencyRecord, Order
 from orders.serializers import OrderSerializer
 from orders.states import OrderStatus
-from shop_common.idempotency import (
-    TTL,
-    IdempotencyKeys,
-    IdempotencyState,
-    KeyRequest,
-    StoredAnswer,
-)
+from shop_common.idempotency import IdempotencyKeys, IdempotencyState, StoredAnswer
 
 # The unique constraint on a user's key: a claim that breaks it found the key taken.
 KEY_CONSTRAINT = "idempotency_key_per_user"
 
 
 class OrderKeys(IdempotencyKeys[IdempotencyRecord]):
-    def new_claim(self, asked: KeyRequest[IdempotencyRecord], **fields: Any) -> IdempotencyRecord:
-        """The record `claim` writes, not yet written: for the pending order's statement
-        (`services._write_pending`), which writes it first."""
-        now = timezone.now()
-        return self.model(
-            user_id=asked.user_id,
-            key=asked.key,
-            request_hash=asked.request_hash,
-            created_at=now,
-            expires_at=now + TTL,
-            **fields,
-        )
-
     def abandon(self, record: IdempotencyRecord) -> None:
         """Give the key back, unless its order is still pending: that order may yet be
         confirmed by reconciliation, which then stores its answer for the key."""
@@ -59,14 +37,3 @@ def placed_answer(order: Order) -> StoredAnswer:
     """What placing `order` answers, and what its key replays: 201, the order, its
     Location."""
     return StoredAnswer(201, OrderSerializer(order).data, {"Location": order.location})
-
-
-def kept(answer: StoredAnswer) -> dict[str, Any]:
-    """The columns `keys.keep` writes for an answer, for a statement that writes them with
-    the work (`services._write_confirmation`)."""
-    return {
-        "state": IdempotencyState.DONE,
-        "response_status": answer.status,
-        "response_body": answer.body,
-        "response_headers": answer.headers,
-    }

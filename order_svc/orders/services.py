@@ -27,14 +27,14 @@ from orders.exceptions import (
     Unconfirmable,
     UnknownProducts,
 )
-from orders.idempotency import KEY_CONSTRAINT, kept, keys, placed_answer
+from orders.idempotency import KEY_CONSTRAINT, keys, placed_answer
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
 from orders.serializers import OrderEventSerializer
 from orders.statements import Writes
 from orders.states import EVENT_TYPES, PAID_FOR, Actor, OrderStatus, check_move
 from shop_common.events import publish
 from shop_common.events.outbox import outbox_event
-from shop_common.idempotency import KeyRequest, KeyTaken
+from shop_common.idempotency import KeyRequest, KeyTaken, answer_columns
 from shop_common.serializers import MAX_ORDER_TOTAL
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,11 @@ def _write_confirmation(
     if idempotency_key is not None and idempotency_key.record is not None:
         answer = placed_answer(order)
         writes.update(
-            "kept", IdempotencyRecord, idempotency_key.record.pk, kept(answer), when="moved"
+            "kept",
+            IdempotencyRecord,
+            idempotency_key.record.pk,
+            answer_columns(answer),
+            when="moved",
         )
     if not writes.run(counted="moved"):
         current = Order.objects.values_list("status", flat=True).get(pk=order.pk)

@@ -171,6 +171,17 @@ def fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def answer_columns(answer: StoredAnswer) -> dict[str, Any]:
+    """The columns that keep `answer` for its key's replays (`keep`, `finish`): for a
+    caller that writes them in one statement with its work (order_svc's confirmation)."""
+    return {
+        "state": IdempotencyState.DONE,
+        "response_status": answer.status,
+        "response_body": answer.body,
+        "response_headers": answer.headers,
+    }
+
+
 class IdempotencyKeys(Generic[Record]):
     """The keys kept in one service's record model. A subclass may keep a key taken in
     `abandon` (order_svc keeps the key of an order that may still be confirmed)."""
@@ -198,19 +209,26 @@ class IdempotencyKeys(Generic[Record]):
         and then fails, so exactly one of them does the work, as with `begin`."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("claim() belongs inside the transaction of the work it guards")
-        now = timezone.now()
+        record = self.new_claim(asked, **fields)
         try:
-            asked.record = self.model.objects.create(
-                user_id=asked.user_id,
-                key=asked.key,
-                request_hash=asked.request_hash,
-                created_at=now,
-                expires_at=now + TTL,
-                **fields,
-            )
+            record.save(force_insert=True)
         except IntegrityError as exc:
             raise KeyTaken() from exc
-        return asked.record
+        asked.record = record
+        return record
+
+    def new_claim(self, asked: KeyRequest[Record], **fields: Any) -> Record:
+        """The key's `processing` record `claim` inserts, not yet written: for a caller that
+        writes it in one statement with its work (order_svc's pending order)."""
+        now = timezone.now()
+        return self.model(
+            user_id=asked.user_id,
+            key=asked.key,
+            request_hash=asked.request_hash,
+            created_at=now,
+            expires_at=now + TTL,
+            **fields,
+        )
 
     def _answer_of(self, asked: KeyRequest[Record]) -> StoredAnswer | None:
         """The answer given under a key someone else holds (waiting for it briefly), 422 for
@@ -280,12 +298,7 @@ class IdempotencyKeys(Generic[Record]):
         asked.kept = answer
 
     def _store(self, record: Record, answer: StoredAnswer) -> None:
-        self.model.objects.filter(pk=record.pk).update(
-            state=IdempotencyState.DONE,
-            response_status=answer.status,
-            response_body=answer.body,
-            response_headers=answer.headers,
-        )
+        self.model.objects.filter(pk=record.pk).update(**answer_columns(answer))
 
     def abandon(self, record: Record) -> None:
         """Give the key back: nothing final happened, so the same key may try again."""
