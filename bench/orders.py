@@ -20,8 +20,10 @@ the load average before and after, the resident memory of every process, and a
 consistency check: for every product the stock taken equals the quantities of its
 confirmed orders, and no order is left pending. Exits 1 when the check fails.
 
-`--profile DIR` samples the workers of order_svc, product_svc and the gateway with py-spy
-while the last way in runs (raw folded stacks in DIR) and prints their top lines.
+`--profile DIR` samples the workers of order_svc, product_svc and the gateway, order_svc's
+relay and user_svc's consumer (the emails) with py-spy while the last way in runs, only
+the thread holding the GIL (Python on the CPU, not waiting), and prints their top lines
+(raw folded stacks in DIR).
 """
 
 import argparse
@@ -57,8 +59,9 @@ from shop_testing.shop import Shop, order_body
 SERVICES = ("gateway_svc", "user_svc", "product_svc", "order_svc", "payment_svc")
 TAKEN_STATUSES = ("confirmed", "paid", "shipped", "delivered")
 PROFILED = ("order_svc", "product_svc", "gateway_svc")
+PROFILED_EVENTS = (("order_svc", "relay"), ("user_svc", "consume"))
 # Where the shop's own code lives, as py-spy names a frame's file.
-SHOP_CODE = ("orders/", "inventory/", "catalog/", "gateway/", "shop_common/")
+SHOP_CODE = ("orders/", "inventory/", "catalog/", "gateway/", "notifications/", "shop_common/")
 # The outbox lag of order_svc's events written in a time window, read in its own shell.
 LAG_QUERY = """
 import json
@@ -303,25 +306,40 @@ def start_profiles(system: System, folder: Path, seconds: float) -> list[subproc
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     folder.mkdir(parents=True, exist_ok=True)
     spies = []
-    for name in PROFILED:
-        for worker in process_tree(system.processes[name].process.popen.pid)[1:]:
-            argv = [py_spy, "record", "--format", "raw", "--function", "--rate", "200"]
-            argv += ["--nonblocking", "--duration", str(int(seconds)), "--pid", str(worker)]
-            argv += ["--output", str(folder / f"{name}-{worker}.txt")]
+    for part, pids in profiled_processes(system):
+        for pid in pids:
+            # --gil: only the thread holding the GIL, so a sample is Python using the CPU,
+            # not a thread waiting on a socket.
+            argv = [py_spy, "record", "--format", "raw", "--function", "--rate", "200", "--gil"]
+            argv += ["--nonblocking", "--duration", str(int(seconds)), "--pid", str(pid)]
+            argv += ["--output", str(folder / f"{part}-{pid}.txt")]
             spies.append(
                 subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             )
     return spies
 
 
+def profiled_processes(system: System) -> list[tuple[str, list[int]]]:
+    """(part, pids) of what --profile samples: each service's workers, and the event
+    processes of the services an order's event goes through."""
+    parts = []
+    for name, service in system.processes.items():
+        if name in PROFILED:
+            parts.append((name, process_tree(service.process.popen.pid)[1:]))
+        parts += [
+            (f"{name}-{command}", [pid])
+            for command, pid in event_processes(service)
+            if (name, command) in PROFILED_EVENTS
+        ]
+    return parts
+
+
 def top_lines(folder: Path, service: str, count: int = 10) -> str:
-    """The functions most often at the top of a sampled stack of the service's workers
-    (own), and the shop's own functions most often anywhere on it (inclusive). py-spy
-    leaves out threads that wait in Python (a lock, a queue), not those blocked in C (a
-    socket read in psycopg)."""
+    """The functions most often at the top of a sampled stack of the part's processes
+    (own), and the shop's own functions most often anywhere on it (inclusive)."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
-    for path in folder.glob(f"{service}-*.txt"):
+    for path in folder.glob(f"{service}-[0-9]*.txt"):
         for line in path.read_text().splitlines():
             stack, _, samples = line.rpartition(" ")
             frames = [frame for frame in stack.split(";") if frame]
@@ -449,8 +467,8 @@ def main() -> int:
             if options.profile:
                 for spy in spies:
                     spy.wait(60)
-                for name in PROFILED:
-                    print(top_lines(options.profile, name))
+                for part, _ in profiled_processes(system):
+                    print(top_lines(options.profile, part))
         finally:
             system.close()
     return 1 if problems else 0
