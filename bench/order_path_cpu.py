@@ -10,8 +10,9 @@ product_svc over real HTTP in another thread, two-line orders with an `Idempoten
 and what a two-line reservation costs product_svc. Each round runs every tree given (this
 one, and `--base`, e.g. an unpacked `git archive` of the commit before) in a fresh
 process, alternating which goes first, so the neighbours' load falls on both; it prints
-each round's median and the median of the rounds. `--profile` prints cProfile's top
-lines of one process of this tree instead.
+each round's median and the median of the rounds. `--refused` measures orders and
+reservations refused for short stock (409) instead: under load four in ten orders end so.
+`--profile` prints cProfile's top lines of one process of this tree instead.
 
 `--one SERVICE` is the worker: one process, one tree (the current directory's).
 """
@@ -29,7 +30,7 @@ HERE = Path(__file__).resolve().parent.parent
 SERVICES = ("order_svc", "product_svc")
 
 
-def order_svc_requests(count: int) -> list[float]:
+def order_svc_requests(count: int, refused: bool) -> list[float]:
     from orders import reservations
     from orders.tests.conftest import StubCredential, order_body
     from orders.tests.fake_product_svc import FakeProductService
@@ -38,7 +39,8 @@ def order_svc_requests(count: int) -> list[float]:
 
     fake = FakeProductService()
     fake.add(1, "Teapot", "19.99", stock=10**9)
-    fake.add(2, "Cup", "4.35", stock=10**9)
+    fake.add(2, "Cup", "4.35", stock=0 if refused else 10**9)
+    expected = 409 if refused else 201
     os.environ["PRODUCT_SVC_URL"] = fake.url
     reservations.credential = StubCredential()
     customer = client_for(7)
@@ -49,13 +51,13 @@ def order_svc_requests(count: int) -> list[float]:
         started = time.thread_time()
         response = customer.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
         spent = time.thread_time() - started
-        assert response.status_code == 201, response.content
+        assert response.status_code == expected, response.content
         return spent
 
     return [one() for _ in range(count)]
 
 
-def product_svc_requests(count: int) -> list[float]:
+def product_svc_requests(count: int, refused: bool) -> list[float]:
     from catalog.models import Product
 
     from shop_common.scopes import ServiceScope
@@ -68,8 +70,10 @@ def product_svc_requests(count: int) -> list[float]:
             sku=sku,
             defaults={"name": f"Bench {n}", "slug": sku, "price": "9.99", "stock": 10**9},
         )
-        Product.objects.filter(pk=product.pk).update(stock=10**9, is_active=True)
+        stock = 0 if refused and n == 1 else 10**9
+        Product.objects.filter(pk=product.pk).update(stock=stock, is_active=True)
         products.append(product.pk)
+    expected = 409 if refused else 201
     client = bearer_client(make_service_token("order_svc", ServiceScope.RESERVATIONS))
 
     def one() -> float:
@@ -80,13 +84,13 @@ def product_svc_requests(count: int) -> list[float]:
         started = time.thread_time()
         response = client.post("/internal/v1/reservations/", body, format="json")
         spent = time.thread_time() - started
-        assert response.status_code == 201, response.content
+        assert response.status_code == expected, response.content
         return spent
 
     return [one() for _ in range(count)]
 
 
-def worker(service: str, count: int, warmup: int, profile: bool) -> None:
+def worker(service: str, count: int, warmup: int, profile: bool, refused: bool) -> None:
     os.environ.setdefault("DEBUG", "1")
     os.environ["DJANGO_SETTINGS_MODULE"] = f"{service}.settings"
     sys.path.insert(0, os.getcwd())
@@ -98,7 +102,11 @@ def worker(service: str, count: int, warmup: int, profile: bool) -> None:
 
     call_command("migrate", verbosity=0)
     settings.DEBUG = False  # as served: no query log
-    run = order_svc_requests if service == "order_svc" else product_svc_requests
+    requests = order_svc_requests if service == "order_svc" else product_svc_requests
+
+    def run(count: int) -> list[float]:
+        return requests(count, refused)
+
     run(warmup)
     if profile:
         import cProfile
@@ -116,7 +124,7 @@ def worker(service: str, count: int, warmup: int, profile: bool) -> None:
     print(statistics.median(spent) * 1000)
 
 
-def measure(tree: Path, service: str, count: int, warmup: int) -> float:
+def measure(tree: Path, service: str, count: int, warmup: int, refused: bool) -> float:
     env = {
         **os.environ,
         "PYTHONPATH": f"{tree}/common/src:{tree}/testing/src",
@@ -131,6 +139,7 @@ def measure(tree: Path, service: str, count: int, warmup: int) -> float:
             str(count),
             "--warmup",
             str(warmup),
+            *(["--refused"] if refused else []),
         ],
         cwd=tree / service,
         env=env,
@@ -151,10 +160,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--refused", action="store_true", help="orders refused for short stock")
     parser.add_argument("--one", choices=SERVICES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        worker(args.one, args.requests, args.warmup, args.profile)
+        worker(args.one, args.requests, args.warmup, args.profile, args.refused)
         return
     services = args.service or list(SERVICES)
     if args.profile:
@@ -171,6 +181,7 @@ def main() -> None:
                     str(args.requests),
                     "--warmup",
                     str(args.warmup),
+                    *(["--refused"] if args.refused else []),
                 ],
                 cwd=HERE / service,
                 env=env,
@@ -183,7 +194,9 @@ def main() -> None:
         for n in range(args.rounds):
             names = list(trees) if n % 2 == 0 else list(reversed(trees))
             for name in names:
-                figures[name].append(measure(trees[name], service, args.requests, args.warmup))
+                figures[name].append(
+                    measure(trees[name], service, args.requests, args.warmup, args.refused)
+                )
             print(
                 f"{service} round {n + 1}: "
                 + ", ".join(f"{name} {figures[name][-1]:.2f} ms" for name in trees),

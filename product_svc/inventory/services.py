@@ -146,11 +146,11 @@ def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> Re
         id=reservation_id, state=Reservation.State.RESERVED, created_at=now, updated_at=now
     )
     items = sorted(items, key=attrgetter("product_id"))  # the fixed lock order
-    lines = _take_lines(reservation, items)
+    lines, on_sale = _take_lines(reservation, items)
     if len(lines) < len(items):
         # Whatever was taken and written goes back with the transaction.
         taken = {line.product_id for line in lines}
-        _refuse([item for item in items if item.product_id not in taken], items)
+        _refuse([item for item in items if item.product_id not in taken], on_sale)
     # Checked inside the transaction that took the stock, so a refusal takes none.
     if sum(line.unit_price * line.quantity for line in lines) > MAX_ORDER_TOTAL:
         raise OrderTooLarge(MAX_ORDER_TOTAL)
@@ -160,14 +160,22 @@ def _take_all(reservation_id: uuid.UUID, items: Sequence[ReservationItem]) -> Re
 
 def _take_lines(
     reservation: Reservation, items: Sequence[ReservationItem]
-) -> list[ReservationLine]:
+) -> tuple[list[ReservationLine], dict[int, int]]:
     """Write the reservation's row (the claim of its id), then take every item that can be
-    taken, in product id order, and write its line; the lines written. Fewer lines than
-    items: some were not taken, and the caller's transaction must not commit."""
+    taken, in product id order, and write its line; the lines written, and the stock of
+    the items' products that are on sale (what `_refuse` tells; read only when an item
+    was not taken, and right only for those). Fewer lines than items: some were not
+    taken, and the caller's transaction must not commit."""
     if connection.vendor == "postgresql":
         return _take_every(reservation, items)
     reservation.save(force_insert=True)
-    return _take_each(reservation, items)
+    lines = _take_each(reservation, items)
+    if len(lines) == len(items):
+        return lines, {}
+    # Read after the updates: the rows we changed are locked, and the others were not
+    # taken, so this is the stock the refused items found.
+    on_sale = Product.objects.filter(pk__in=[item.product_id for item in items], is_active=True)
+    return lines, dict(on_sale.order_by().values_list("id", "stock"))
 
 
 def _take_each(reservation: Reservation, items: Sequence[ReservationItem]) -> list[ReservationLine]:
@@ -193,7 +201,10 @@ def _take_each(reservation: Reservation, items: Sequence[ReservationItem]) -> li
 # one statement, where the claim, a statement per line and one for the lines cost a round
 # trip each. The lock waits for the claim (`EXISTS`), so the claim still comes first: a
 # twin's uncommitted claim makes this one wait for its outcome, and fail on the primary key
-# (`IntegrityError`) before it locks or takes anything.
+# (`IntegrityError`) before it locks or takes anything. It answers a row per item: the
+# product as locked (none when unknown; a lock that waited for another buyer reads the row
+# that buyer committed) and the item's line if it was taken, so that a refusal needs no
+# second look at the products.
 TAKE_EVERY = """
 WITH claim AS (
     INSERT INTO inventory_reservation (id, state, created_at, updated_at)
@@ -201,12 +212,12 @@ WITH claim AS (
 ),
 wanted (product_id, quantity) AS (VALUES {values}),
 locked AS MATERIALIZED (
-    SELECT id FROM catalog_product
+    SELECT id, stock, is_active FROM catalog_product
     WHERE id IN (SELECT product_id FROM wanted) AND EXISTS (SELECT FROM claim)
     ORDER BY id FOR UPDATE
 ),
 taken AS (
-    UPDATE catalog_product SET stock = stock - wanted.quantity, updated_at = %s
+    UPDATE catalog_product SET stock = catalog_product.stock - wanted.quantity, updated_at = %s
     FROM wanted, locked
     WHERE catalog_product.id = wanted.product_id AND locked.id = wanted.product_id
         AND catalog_product.is_active AND catalog_product.stock >= wanted.quantity
@@ -219,13 +230,18 @@ line AS (
     SELECT claim.id, taken.id, quantity, name, price, currency FROM taken, claim
     RETURNING id, product_id, quantity, name, unit_price, currency
 )
-SELECT id, product_id, quantity, name, unit_price, currency FROM line ORDER BY product_id
+SELECT wanted.product_id, locked.stock, locked.is_active,
+    line.id, line.quantity, line.name, line.unit_price, line.currency
+FROM wanted
+    LEFT JOIN locked ON locked.id = wanted.product_id
+    LEFT JOIN line ON line.product_id = wanted.product_id
+ORDER BY wanted.product_id
 """
 
 
 def _take_every(
     reservation: Reservation, items: Sequence[ReservationItem]
-) -> list[ReservationLine]:
+) -> tuple[list[ReservationLine], dict[int, int]]:
     """`_take_lines` in one statement (`TAKE_EVERY`)."""
     values = ", ".join(["(%s::bigint, %s::integer)"] * len(items))
     params: list[object] = [
@@ -239,28 +255,25 @@ def _take_every(
     with connection.cursor() as cursor:
         cursor.execute(TAKE_EVERY.format(values=values), params)
         rows = cursor.fetchall()
-    fields = ("id", "product_id", "quantity", "name", "unit_price", "currency")
-    return [
-        ReservationLine(reservation=reservation, **dict(zip(fields, row, strict=True)))
-        for row in rows
+    fields = ("id", "quantity", "name", "unit_price", "currency")
+    lines = [
+        ReservationLine(
+            reservation=reservation, product_id=product_id, **dict(zip(fields, line, strict=True))
+        )
+        for product_id, _stock, _active, *line in rows
+        if line[0] is not None
     ]
+    on_sale = {product_id: stock for product_id, stock, active, *_line in rows if active}
+    return lines, on_sale
 
 
-def _refuse(short: list[ReservationItem], items: Sequence[ReservationItem]) -> NoReturn:
-    """Raise why the `short` items could not be taken: unknown or inactive products
-    first, then the stock each has."""
-    # Read after the updates: the rows we changed are locked, so this is what we took.
-    products = Product.objects.in_bulk([item.product_id for item in items])
-    unknown = sorted(
-        item.product_id
-        for item in items
-        if item.product_id not in products or not products[item.product_id].is_active
-    )
+def _refuse(short: list[ReservationItem], on_sale: dict[int, int]) -> NoReturn:
+    """Raise why the `short` items could not be taken: unknown or inactive products (not
+    `on_sale`) first, then the stock each has."""
+    unknown = sorted(item.product_id for item in short if item.product_id not in on_sale)
     if unknown:
         raise UnknownProducts(unknown)
-    raise OutOfStock(
-        [Shortage(i.product_id, i.quantity, products[i.product_id].stock) for i in short]
-    )
+    raise OutOfStock([Shortage(i.product_id, i.quantity, on_sale[i.product_id]) for i in short])
 
 
 def _release_once(reservation_id: uuid.UUID) -> str:

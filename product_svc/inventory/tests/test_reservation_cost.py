@@ -53,6 +53,24 @@ def test_a_reservation_claims_its_id_takes_each_line_and_writes_its_lines(servic
     assert len(queries) - len(sent) == 2
 
 
+def test_a_refused_reservation_tells_why_from_what_its_statement_read(service_client):
+    kettle, mug = ProductFactory(stock=5), ProductFactory(stock=0)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = service_client.post(URL, reserve_body(kettle, mug), format="json")
+
+    assert response.status_code == 409
+    assert response.json()["short"] == [{"product_id": mug.pk, "requested": 1, "available": 0}]
+    sent = statements(queries)
+    if connection.vendor == "postgresql":
+        # The statement that took the kettle also read the mug's stock as it locked it.
+        assert len(sent) == 1, "\n".join(sent)
+    else:
+        # The claim, the updates, the line taken, then one read of the stock on sale.
+        assert len(sent) == 1 + 2 + 1 + 1, "\n".join(sent)
+        assert sent[-1].startswith('SELECT "catalog_product"."id" AS "id"')
+
+
 def test_a_repeated_reservation_reads_the_first_result_and_takes_nothing(service_client):
     products = [ProductFactory(stock=5) for _ in range(2)]
     first = service_client.post(URL, reserve_body(*products), format="json").json()
