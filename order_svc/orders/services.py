@@ -34,7 +34,7 @@ from orders.statements import Writes
 from orders.states import EVENT_TYPES, PAID_FOR, Actor, OrderStatus, check_move
 from shop_common.events import publish
 from shop_common.events.outbox import outbox_event
-from shop_common.idempotency import KeyRequest, KeyTaken, answer_columns
+from shop_common.idempotency import KeyRequest, KeyTaken, StoredAnswer, answer_columns
 from shop_common.serializers import MAX_ORDER_TOTAL
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def place_order(
     except (OutOfStock, UnknownProducts) as exc:
         # Rejected by product_svc: nothing was taken. The reservation id is still released
         # later by reconciliation, in case a retried reserve were still on its way.
-        _move(order.id, OrderStatus.REJECTED, actor=Actor.SYSTEM, note=exc.detail)
+        _reject_placed(order, exc, idempotency_key)
         logger.info("order rejected", extra={"order": str(order.id), "reason": exc.detail})
         metrics.ORDERS_PLACED.labels("rejected").inc()
         raise
@@ -179,8 +179,7 @@ def _write_confirmation(
         setattr(order, name, value)
     entry = OrderStatusEvent(order=order, status=OrderStatus.CONFIRMED, at=now)
     order.hold(history=[*order.history.all(), entry])
-    writes = Writes()
-    writes.update("moved", Order, order.pk, moved, where={"status": previous})
+    writes = _moving(order.pk, previous, moved)
     writes.add("priced", *OrderLine.objects.prices_update(lines, when="moved"))
     writes.insert("entry", [entry], when="moved")
     event = outbox_event(
@@ -189,22 +188,62 @@ def _write_confirmation(
         payload=_event_payload(order, previous=previous, note=""),
     )
     writes.insert("event", [event], when="moved")
-    answer = None
-    if idempotency_key is not None and idempotency_key.record is not None:
-        answer = placed_answer(order)
-        writes.update(
-            "kept",
-            IdempotencyRecord,
-            idempotency_key.record.pk,
-            answer_columns(answer),
-            when="moved",
-        )
+    answer = placed_answer(order) if _claimed(idempotency_key) else None
+    _run_move(writes, order.pk, OrderStatus.CONFIRMED, idempotency_key, answer)
+    logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
+
+
+def _reject_placed(
+    order: Order,
+    refusal: OutOfStock | UnknownProducts,
+    idempotency_key: KeyRequest[IdempotencyRecord] | None,
+) -> None:
+    """Reject the order `_create_pending` wrote, from the row it holds (nothing is read
+    back), and keep the refusal, the view's answer, for the key in the same transaction."""
+    check_move(order.status, OrderStatus.REJECTED, Actor.SYSTEM)
+    answer = StoredAnswer.refusal(refusal) if _claimed(idempotency_key) else None
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            _apply(order, OrderStatus.REJECTED, note=refusal.detail)
+            if answer is not None:
+                keys.keep(idempotency_key, answer)
+        return
+    now = timezone.now()
+    writes = _moving(order.pk, order.status, {"status": OrderStatus.REJECTED, "updated_at": now})
+    entry = OrderStatusEvent(order=order, status=OrderStatus.REJECTED, note=refusal.detail, at=now)
+    writes.insert("entry", [entry], when="moved")
+    _run_move(writes, order.pk, OrderStatus.REJECTED, idempotency_key, answer)
+
+
+def _claimed(idempotency_key: KeyRequest[IdempotencyRecord] | None) -> bool:
+    return idempotency_key is not None and idempotency_key.record is not None
+
+
+def _moving(order_id: uuid.UUID, previous: str, moved: dict[str, Any]) -> Writes:
+    """A statement (`orders.statements`) that moves the order from `previous`, writing the
+    columns `moved`; its other parts are made to write only if it did (`when="moved"`)."""
+    writes = Writes()
+    writes.update("moved", Order, order_id, moved, where={"status": previous})
+    return writes
+
+
+def _run_move(
+    writes: Writes,
+    order_id: uuid.UUID,
+    target: str,
+    idempotency_key: KeyRequest[IdempotencyRecord] | None,
+    answer: StoredAnswer | None,
+) -> None:
+    """Send `_moving`'s statement, keeping `answer` for the claimed key with the move.
+    `InvalidMove` when the order had moved meanwhile: then nothing was written."""
+    if idempotency_key is not None and answer is not None:
+        record = idempotency_key.record
+        writes.update("kept", IdempotencyRecord, record.pk, answer_columns(answer), when="moved")
     if not writes.run(counted="moved"):
-        current = Order.objects.values_list("status", flat=True).get(pk=order.pk)
-        raise InvalidMove(current=current, target=OrderStatus.CONFIRMED)
+        current = Order.objects.values_list("status", flat=True).get(pk=order_id)
+        raise InvalidMove(current=current, target=target)
     if idempotency_key is not None:
         idempotency_key.kept = answer
-    logger.info("order confirmed", extra={"order": str(order.id), "total": str(order.total)})
 
 
 @transaction.atomic

@@ -33,7 +33,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop_common.client import IDEMPOTENCY_HEADER
-from shop_common.errors import DomainError
+from shop_common.errors import DomainError, domain_error_response
 
 TTL = timedelta(hours=24)
 KEY_FORMAT = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
@@ -131,6 +131,12 @@ class StoredAnswer:
     def of(cls, response: Response) -> "StoredAnswer":
         headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
         return cls(response.status_code, response.data, headers)
+
+    @classmethod
+    def refusal(cls, exc: DomainError) -> "StoredAnswer":
+        """The answer the exception handler gives `exc`: for work that keeps its refusal
+        for its key in its own last transaction (`IdempotencyKeys.keep`)."""
+        return cls.of(domain_error_response(exc))
 
     def response(self) -> Response:
         """The answer as the first request gets it."""

@@ -44,6 +44,29 @@ def test_placing_an_order_with_a_key_costs_two_statements_however_many_lines(pla
         assert not [sql for sql in sent if sql.startswith("SELECT")], "\n".join(sent)
 
 
+def test_a_refused_order_with_a_key_costs_two_statements_and_keeps_its_answer(place):
+    with CaptureQueriesContext(connection) as queries:
+        response = place((1, 1), (3, 5), HTTP_IDEMPOTENCY_KEY="cost-refused")
+
+    assert response.status_code == 409, response.json()
+    sent = statements(queries)
+    if connection.vendor == "postgresql":
+        # The pending statement; after product_svc's refusal one more writes the move to
+        # rejected, its history entry and the refusal kept for the key.
+        assert len(sent) == 2, "\n".join(sent)
+        assert '"kept" AS (UPDATE "orders_idempotencyrecord"' in sent[1], sent[1]
+    else:
+        # The same writes, a statement each, in two transactions.
+        assert len(sent) == 4 + 3, "\n".join(sent)
+    assert not [sql for sql in sent if sql.startswith("SELECT")], "\n".join(sent)
+    record = IdempotencyRecord.objects.get(key="cost-refused")
+    assert (record.response_status, record.response_body) == (409, response.json())
+    assert list(Order.objects.get().history.values_list("status", "note")) == [
+        ("pending", ""),
+        ("rejected", response.json()["detail"]),
+    ]
+
+
 def test_the_answer_built_without_reading_back_is_the_order_as_read(place, customer):
     placed = place((1, 3), (2, 7), HTTP_IDEMPOTENCY_KEY="as-read")
 
