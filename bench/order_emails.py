@@ -13,15 +13,23 @@ backend in a temporary folder, as in `make run`. The time is the process's CPU c
 (`time.process_time`, every thread: the log writer's too); the statements are counted
 with Django's `CaptureQueriesContext` (transactions' BEGIN, COMMIT and ROLLBACK
 included: each is a round trip). `--profile` prints cProfile's top functions of one
-round, on the same CPU clock.
+round, on the same CPU clock. `--debug` keeps `DEBUG` on, as `make run` and
+bench/orders.py run the consumer (Django's debug cursor then logs every statement).
+
+`--compare DIR` is an A/B: DIR is a worktree of other code (`git worktree add --detach
+DIR <commit>`); the benchmark runs `--pairs` times on each code in turn, each run a
+process of its own (`--code`), which goes first alternating, and prints each run's
+median, the medians of both, and the median of the pairs' differences.
 """
 
 import argparse
 import cProfile
 import os
 import pstats
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -69,22 +77,54 @@ def order_bodies(count: int, user: "User") -> list[bytes]:
     return bodies
 
 
+def compare(other: Path, options: argparse.Namespace) -> None:
+    """Run the benchmark on `other`'s code and this tree's in turn, and compare."""
+    passed = ["--emails", str(options.emails), "--rounds", str(options.rounds)]
+    passed += ["--debug"] if options.debug else []
+    medians: dict[Path, list[float]] = {other: [], ROOT: []}
+    for pair in range(options.pairs):
+        for code in (other, ROOT) if pair % 2 == 0 else (ROOT, other):
+            env = {**os.environ, "PYTHONPATH": f"{code}/common/src:{code}/testing/src"}
+            run = subprocess.run(
+                [sys.executable, __file__, "--code", str(code), *passed],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            ms = float(re.search(r"CPU per email: median ([0-9.]+) ms", run.stdout)[1])
+            medians[code].append(ms)
+            print(f"pair {pair + 1}: {code}: {ms:.2f} ms", flush=True)
+    for code, runs in medians.items():
+        listed = ", ".join(f"{ms:.2f}" for ms in runs)
+        print(f"{code}: median {statistics.median(runs):.2f} ms of CPU per email ({listed})")
+    differences = [a - b for a, b in zip(medians[other], medians[ROOT], strict=True)]
+    print(f"{other} minus {ROOT}, median of the pairs: {statistics.median(differences):.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--emails", type=int, default=300, help="messages a round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile one more round")
     parser.add_argument("--profile-out", help="where to keep that profile (pstats)")
+    parser.add_argument("--debug", action="store_true", help="DEBUG on, as `make run`")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose code runs")
+    parser.add_argument("--compare", type=Path, help="A/B against this tree's code")
+    parser.add_argument("--pairs", type=int, default=5, help="runs of each code (A/B)")
     options = parser.parse_args()
     if not os.environ.get("USER_SVC_DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set USER_SVC_DATABASE_URL to a PostgreSQL database")
+    if options.compare:
+        compare(options.compare.resolve(), options)
+        return
 
     mail_dir = tempfile.mkdtemp(prefix="order-emails-")
     os.environ.setdefault("DEBUG", "1")
     os.environ["EMAIL_FILE_PATH"] = mail_dir
     os.environ.pop("EMAIL_HOST", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "user_svc.settings"
-    sys.path.insert(0, str(ROOT / "user_svc"))
+    sys.path.insert(0, str(options.code / "user_svc"))
     import django
 
     django.setup()
@@ -98,7 +138,7 @@ def main() -> None:
     from shop_common.events.consumer import Consumer
 
     call_command("migrate", verbosity=0)
-    settings.DEBUG = False  # as in production: no query log kept per statement
+    settings.DEBUG = options.debug  # off as in production: no query log kept per statement
     user, _ = User.objects.get_or_create(
         email="bench-emails@example.com", defaults={"first_name": "Ada"}
     )

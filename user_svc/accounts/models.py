@@ -1,14 +1,22 @@
 """The shop's user: signs in with an email address, whatever its letter case."""
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import connections, models, router
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 EMAIL_TAKEN = "A user with this email already exists."
+
+
+class Addressee(NamedTuple):
+    """What an email to a user needs of them."""
+
+    pk: int
+    email: str
+    first_name: str
 
 
 class UserManager(BaseUserManager["User"]):
@@ -23,6 +31,26 @@ class UserManager(BaseUserManager["User"]):
     def with_email(self, email: str) -> models.QuerySet["User"]:
         """Users whose email matches in any letter case (served by the Lower(email) index)."""
         return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+
+    def addressee(self, pk: int) -> Addressee | None:
+        """The address and first name of user `pk`; None when there is no such user.
+
+        One statement written here, not built by the ORM for every call: the user's read
+        was about a tenth of the CPU an order email costs the event consumer
+        (docs/benchmarks.md, "Seventh round: the email consumer").
+        """
+        connection = connections[router.db_for_read(self.model)]
+        quote = connection.ops.quote_name
+        meta = self.model._meta
+        sql = (
+            f"SELECT {quote(meta.get_field('email').column)},"
+            f" {quote(meta.get_field('first_name').column)}"
+            f" FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [meta.pk.get_db_prep_value(pk, connection)])
+            row = cursor.fetchone()
+        return None if row is None else Addressee(pk, *row)
 
     def get_by_natural_key(self, username: str | None) -> "User":
         if username is None:

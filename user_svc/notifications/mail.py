@@ -138,8 +138,7 @@ def queue_order_email(
 
     None when the order's user no longer exists: there is nobody to write to.
     """
-    # Only what the email needs: a whole user is thirteen columns made into a model.
-    user = User.objects.filter(pk=payload["user_id"]).values("pk", "email", "first_name").first()
+    user = User.objects.addressee(payload["user_id"])
     if user is None:
         logger.warning(
             "order email not sent: no such user",
@@ -149,12 +148,12 @@ def queue_order_email(
     message = ORDER_MESSAGES[event_type]
     reference = str(payload["order_id"])[:8].upper()
     context = {"user": user, "order": payload, "reference": reference, "lead": message.lead}
-    email = Email.objects.create(
+    email = Email.objects.write(
         event_id=event_id,
         event_type=event_type,
         subject_id=str(payload["order_id"]),
-        user_id=user["pk"],
-        to=user["email"],
+        user_id=user.pk,
+        to=user.email,
         subject=message.subject.format(reference=reference),
         text=render_to_string("notifications/order_email.txt", context),
         html=render_to_string("notifications/order_email.html", context),
@@ -174,10 +173,7 @@ def send_email(email: Email) -> bool:
     """
     now = timezone.now()
     with transaction.atomic(savepoint=False):
-        claimed = Email.objects.filter(
-            pk=email.pk, sent_at__isnull=True, attempts=email.attempts
-        ).update(sent_at=now, attempts=email.attempts + 1)
-        if not claimed:
+        if not Email.objects.claim(email, now=now):
             return False
         email.attempts += 1
         try:

@@ -67,3 +67,10 @@ def test_a_user_reads_as_their_email_and_name():
     assert str(user) == "ada@example.com"
     assert user.get_full_name() == "Ada Lovelace"
     assert user.get_short_name() == "Ada"
+
+
+def test_an_addressee_is_the_users_address_and_first_name():
+    user = UserFactory(email="ada@example.com", first_name="Ada", last_name="Lovelace")
+
+    assert User.objects.addressee(user.pk) == (user.pk, "ada@example.com", "Ada")
+    assert User.objects.addressee(user.pk + 1) is None
