@@ -31,7 +31,8 @@ class EmailQuerySet(models.QuerySet["Email"]):
     # written once, and only the values are prepared per email.
 
     def write(self, **values: object) -> "Email":
-        """`create()`: a new email, inserted, with the id the database gave it."""
+        """`create()`: a new email, inserted, with the id the database gave it (no model
+        signals: nothing listens to an email's)."""
         email = self.model(**values)
         connection = connections[router.db_for_write(self.model)]
         fields, sql = _insert(connection.alias)
