@@ -218,15 +218,14 @@ def report_memory(system: System) -> None:
 
 def processes_by_part(system: System) -> dict[str, list[int]]:
     """Each service's gunicorn master and workers, each of its event processes, the
-    PostgreSQL backends of the system's databases, and this benchmark's clients."""
+    PostgreSQL backends of each service's database, and this benchmark's clients."""
     parts = {}
     for name, service in system.processes.items():
         parts[name] = process_tree(service.process.popen.pid) if service.process else []
         for command, pid in event_processes(service):
             parts[f"{name} {command}"] = [pid]
-    parts["postgresql"] = [
-        pid for database in system.databases.values() for pid in processes_matching(database.name)
-    ]
+    for name, database in system.databases.items():
+        parts[f"postgresql {name}"] = processes_matching(database.name)
     parts["clients"] = [os.getpid()]
     return parts
 
@@ -281,7 +280,11 @@ def report_cpu(results: Results) -> None:
         f"{name} {seconds * 1000 / orders:.1f}" for name, seconds in results.cpu.items()
     )
     total = sum(seconds for name, seconds in results.cpu.items() if name != "clients")
+    database = sum(
+        seconds for name, seconds in results.cpu.items() if name.startswith("postgresql")
+    )
     print(f"  CPU per order {total * 1000 / orders:.1f} ms without the clients ({each})")
+    print(f"  of which PostgreSQL {database * 1000 / orders:.1f} ms")
 
 
 def setup(shop: Shop, options: argparse.Namespace) -> tuple[dict[str, list[int]], dict[int, int]]:
