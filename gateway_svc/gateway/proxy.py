@@ -8,12 +8,14 @@ query string go unchanged, bodies are limited in size, and answers larger than
 `GATEWAY_BUFFER_MAX_BYTES` (or of unknown size) are streamed, never held in memory.
 """
 
+import functools
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.request import HttpHeaders
 from django.utils.encoding import escape_uri_path
 from urllib3 import BaseHTTPResponse
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
@@ -42,6 +44,7 @@ REQUEST_HEADERS_REPLACED = frozenset(
     {"host", "content-length", "x-request-id", "forwarded"}
     | {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"}
 )
+NOT_PASSED_ON = HOP_BY_HOP | REQUEST_HEADERS_REPLACED
 STREAM_CHUNK = 64 * 1024
 NO_BODY_STATUSES = frozenset({204, 304})
 
@@ -85,14 +88,28 @@ def forwarded_headers(request: HttpRequest) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=256)
+def header_name(key: str) -> tuple[str, str] | None:
+    """The header a WSGI environ key holds, named as `request.headers` names it and in
+    lower case; None for the environ's other keys. Kept: a client sends the same few
+    names on every request."""
+    name = HttpHeaders.parse_header_name(key)
+    return None if name is None else (name, name.lower())
+
+
 def upstream_headers(request: HttpRequest, route: Route) -> dict[str, str]:
-    dropped = HOP_BY_HOP | REQUEST_HEADERS_REPLACED | named_in(request.headers.get("Connection"))
+    """The caller's headers for the service, read from the WSGI environ: `request.headers`
+    would build a case-insensitive mapping of them first, used for nothing else."""
+    meta = request.META
+    dropped = NOT_PASSED_ON
+    if "HTTP_CONNECTION" in meta:
+        dropped = dropped | named_in(meta["HTTP_CONNECTION"])
     kept = cache.KEYED_HEADERS if cache.applies(request, route) else None
     headers: dict[str, str] = {}
-    for name, value in request.headers.items():
-        lowered = name.lower()
-        if lowered not in dropped and (kept is None or lowered in kept):
-            headers[name] = value
+    for key, value in meta.items():
+        named = header_name(key)
+        if named is not None and named[1] not in dropped and (kept is None or named[1] in kept):
+            headers[named[0]] = value
     headers.update(forwarded_headers(request))
     headers[REQUEST_ID_HEADER] = request.request_id
     return headers

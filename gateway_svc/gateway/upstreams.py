@@ -15,6 +15,7 @@ from gateway.breaker import Breaker, Permit
 from gateway.errors import ServiceUnavailable
 from gateway.routes import RetryPolicy, route_table
 from shop_common.client import (
+    IDEMPOTENCY_HEADER,
     BudgetRetry,
     ServiceClient,
     upstream_error,
@@ -25,6 +26,7 @@ from shop_common.service_table import SERVICES
 # Keep-alive connections an instance's pool keeps between calls, shared by a worker's
 # threads (more are opened while more threads call at once, and closed after).
 POOL_SIZE = 32
+IDEMPOTENCY_KEY = IDEMPOTENCY_HEADER.lower()
 
 
 class GatewayRetry(BudgetRetry):
@@ -96,14 +98,16 @@ class GatewayClient(ServiceClient):
     ) -> urllib3.BaseHTTPResponse:
         """Send one call (with retries); its answer unread, to pass on as it comes.
         Raises `UpstreamError` when no answer came back."""
-        headers = urllib3.HTTPHeaderDict(headers)  # case-insensitive, for the retry rule
+        # The retry rule's look-up, case-insensitive as HTTP names are, without copying
+        # every header into a case-insensitive mapping first (urllib3 takes a plain dict).
+        keyed = any(name.lower() == IDEMPOTENCY_KEY for name in headers)
         try:
             return self.pool.urlopen(
                 method,
                 target,
                 body=body,
                 headers=headers,
-                retries=self.retry_policy(method, headers),
+                retries=self.retry_policy(method, {IDEMPOTENCY_HEADER: ""} if keyed else {}),
                 timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
                 redirect=False,
                 assert_same_host=False,

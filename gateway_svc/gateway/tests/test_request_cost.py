@@ -9,9 +9,12 @@ from django.urls import URLPattern, get_resolver, resolve
 from prometheus_client.metrics import MetricWrapperBase
 
 from gateway import cache
+from gateway.tests.tokens import bearer
 from shop_common import rate_limits
+from shop_testing.fake_service import Reply
 
 LIST = "/api/v1/products/"
+ORDERS = "/api/v1/orders/"
 
 
 def test_a_request_runs_none_of_djangos_database_or_cache_housekeeping():
@@ -82,3 +85,29 @@ def test_a_cached_answer_and_healthz_build_no_mapping_of_the_request_headers(
 
     assert (hit["X-Cache"], hit["X-Request-ID"], health.status_code) == ("HIT", "abc-123", 200)
     assert built == []
+
+
+def test_a_forwarded_order_builds_no_mapping_of_its_headers_and_names_them_once(
+    client, services, monkeypatch
+):
+    orders = services["order_svc"]
+    headers = {**bearer(), "Idempotency-Key": "k-1", "Connection": "X-Hop", "X-Hop": "h"}
+
+    def place():
+        return client.post(ORDERS, b"{}", content_type="application/json", headers=headers)
+
+    place()
+    built, named = [], []
+    init, parse = HttpHeaders.__init__, HttpHeaders.parse_header_name
+    monkeypatch.setattr(HttpHeaders, "__init__", lambda *args: built.append(1) or init(*args))
+    counted = classmethod(lambda cls, key: named.append(key) or parse(key))
+    monkeypatch.setattr(HttpHeaders, "parse_header_name", counted)
+    orders.script(Reply(503), Reply(201, {"id": "x"}))
+
+    assert place().status_code == 201
+    assert (built, named) == ([], [])
+    # Retried, since it carries a key; hop-by-hop headers stay behind.
+    sent = orders.received[-1]
+    assert len(orders.received) == 3
+    assert (sent.header("Idempotency-Key"), sent.header("X-Hop")) == ("k-1", None)
+    assert sent.header("Authorization") == headers["Authorization"]
