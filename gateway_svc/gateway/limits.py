@@ -108,18 +108,17 @@ class Guarded:
 def guard(request: HttpRequest, route: Route, body: bytes) -> Guarded | None:
     """Count this request's password check or registration, if the route guards one;
     None when it does not, or the shared cache fails (fail open)."""
-    cache = counters()
     if "login" in route.limits and (email := login_email(body)):
         limit = "login"
 
         def start() -> Attempt:
-            return LoginAttempt.begin(cache, email=email, address=address_of(request))
+            return LoginAttempt.begin(counters(), email=email, address=address_of(request))
 
     elif "register" in route.limits and request.method == "POST":
         limit = "register"
 
         def start() -> Attempt:
-            return Attempt.start(cache, [window("register", address_of(request))])
+            return Attempt.start(counters(), [window("register", address_of(request))])
 
     else:
         return None

@@ -163,15 +163,21 @@ def client_response(
 ) -> HttpResponse:
     """The service's answer for the client: small ones in one piece, large ones streamed."""
     length = answer.headers.get("Content-Length", "")
+    headers, cookies = passed_headers(answer, instance)
     if request.method == "HEAD" or answer.status in NO_BODY_STATUSES:
         answer.read(decode_content=False)
-        response = HttpResponse(status=answer.status)
+        response = HttpResponse(status=answer.status, headers=headers)
     elif length.isdigit() and int(length) <= settings.GATEWAY_BUFFER_MAX_BYTES:
-        response = HttpResponse(answer.read(decode_content=False), status=answer.status)
-        response["Content-Length"] = str(len(response.content))
+        content = answer.read(decode_content=False)
+        headers = {"Content-Length": str(len(content)), **headers}
+        response = HttpResponse(content, status=answer.status, headers=headers)
     else:
-        response = StreamingHttpResponse(stream(answer), status=answer.status)
-    copy_headers(answer, response, instance)
+        response = StreamingHttpResponse(stream(answer), status=answer.status, headers=headers)
+    if "Content-Type" not in answer.headers:
+        # Django's own default Content-Type must not stand in for the service's.
+        del response["Content-Type"]
+    for cookie in cookies:
+        response.cookies.load(cookie)
     if request.method == "HEAD" and length:
         response["Content-Length"] = length
     return response
@@ -192,21 +198,23 @@ def close(answer: BaseHTTPResponse) -> None:
     answer.release_conn()
 
 
-def copy_headers(answer: BaseHTTPResponse, response: HttpResponse, instance: Instance) -> None:
+def passed_headers(
+    answer: BaseHTTPResponse, instance: Instance
+) -> tuple[dict[str, str], list[str]]:
+    """The answer's headers for the client, given to the response as it is made, and
+    its cookies apart."""
     dropped = HOP_BY_HOP | named_in(answer.headers.get("Connection")) | {"content-length"}
-    # Django's own default Content-Type must not mix with the service's.
-    del response["Content-Type"]
     passed: dict[str, str] = {}
+    cookies: list[str] = []
     for name, value in answer.headers.items():
         lowered = name.lower()
         if lowered in dropped:
             continue
         if lowered == "set-cookie":
-            response.cookies.load(value)
+            cookies.append(value)
         elif lowered == "location" and value.startswith(instance.url):
             # A service's absolute redirect must not send the client behind the gateway.
             passed[name] = settings.GATEWAY_PUBLIC_BASE_URL + (value[len(instance.url) :] or "/")
         else:
             passed[name] = f"{passed[name]}, {value}" if name in passed else value
-    for name, value in passed.items():
-        response[name] = value
+    return passed, cookies

@@ -5,10 +5,11 @@ from django.core.cache import close_caches
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import reset_queries
 from django.http.request import HttpHeaders
+from django.http.response import ResponseHeaders
 from django.urls import URLPattern, get_resolver, resolve
 from prometheus_client.metrics import MetricWrapperBase
 
-from gateway import cache
+from gateway import cache, limits
 from gateway.tests.tokens import bearer
 from shop_common import rate_limits
 from shop_testing.fake_service import Reply
@@ -111,3 +112,39 @@ def test_a_forwarded_order_builds_no_mapping_of_its_headers_and_names_them_once(
     assert len(orders.received) == 3
     assert (sent.header("Idempotency-Key"), sent.header("X-Hop")) == ("k-1", None)
     assert sent.header("Authorization") == headers["Authorization"]
+
+
+def test_a_forwarded_answer_sets_each_header_once_and_an_order_reads_no_guard_counter(
+    client, services, monkeypatch
+):
+    services["order_svc"].default = Reply(201, {"id": "x"}, headers={"Vary": "Accept"})
+
+    def place():
+        return client.post(ORDERS, b"{}", content_type="application/json", headers=bearer())
+
+    place()
+    named, deleted, looked_up = [], [], []
+    setitem, delitem, counters = (
+        ResponseHeaders.__setitem__,
+        ResponseHeaders.__delitem__,
+        limits.counters,
+    )
+
+    def counted_set(headers, name, value):
+        named.append(name.lower())
+        setitem(headers, name, value)
+
+    def counted_delete(headers, name):
+        deleted.append(name)
+        delitem(headers, name)
+
+    monkeypatch.setattr(ResponseHeaders, "__setitem__", counted_set)
+    monkeypatch.setattr(ResponseHeaders, "__delitem__", counted_delete)
+    monkeypatch.setattr(limits, "counters", lambda: looked_up.append(1) or counters())
+
+    response = place()
+
+    assert (response.status_code, response["Content-Type"]) == (201, "application/json")
+    assert "content-type" in named
+    assert len(named) == len(set(named))
+    assert (deleted, looked_up) == ([], [])
