@@ -57,10 +57,10 @@ def place_order(
     Raises `OutOfStock`/`UnknownProducts` (the order is rejected, nothing taken) or
     `StockUnavailable`/`Unconfirmable` (the order failed; its reservation id is released).
     """
-    order = _create_pending(user_id, items, shipping_address, idempotency_key)
+    order, lines, pending = _create_pending(user_id, items, shipping_address, idempotency_key)
     try:
         reservation = reservations.reserve(order.id, items)
-        confirmed = _confirm_placed(order, reservation, idempotency_key)
+        confirmed = _confirm_placed(order, lines, pending, reservation, idempotency_key)
     except (StockUnavailable, Unconfirmable) as exc:
         fail_order(order.id, note=exc.detail)
         metrics.ORDERS_PLACED.labels("failed").inc()
@@ -81,7 +81,9 @@ def _create_pending(
     items: list[dict[str, int]],
     shipping_address: dict[str, str],
     idempotency_key: KeyRequest[IdempotencyRecord] | None,
-) -> Order:
+) -> tuple[Order, list[OrderLine], OrderStatusEvent]:
+    """Write the order as pending; the order, its lines and its history entry, as written
+    (held by the order only if it is confirmed: a refused order reads none of them)."""
     order = Order(user_id=user_id, shipping_address=shipping_address)
     lines = [
         OrderLine(order=order, product_id=item["product_id"], quantity=item["quantity"])
@@ -92,8 +94,7 @@ def _create_pending(
         _write_pending(order, lines, pending, idempotency_key)
     else:
         _save_pending(order, lines, pending, idempotency_key)
-    order.hold(lines=lines, history=[pending])
-    return order
+    return order, lines, pending
 
 
 def _write_pending(
@@ -147,17 +148,21 @@ def _save_pending(
 
 def _confirm_placed(
     order: Order,
+    lines: list[OrderLine],
+    pending: OrderStatusEvent,
     reservation: reservations.Reservation,
     idempotency_key: KeyRequest[IdempotencyRecord] | None,
 ) -> Order:
-    """Confirm the order `_create_pending` wrote, from the rows it holds: nothing is read
-    back, and the answer kept for the key commits with the confirmation."""
+    """Confirm the order `_create_pending` wrote, from the rows it wrote (`lines`, its
+    history's `pending` entry): nothing is read back, and the answer kept for the key
+    commits with the confirmation."""
+    order.hold(lines=lines)
     if connection.vendor == "postgresql":
-        _write_confirmation(order, reservation, idempotency_key)
+        _write_confirmation(order, pending, reservation, idempotency_key)
         return order
     with transaction.atomic():
         confirmed = _confirm(order, reservation)
-        order.hold(history=[*order.history.all(), confirmed])
+        order.hold(history=[pending, confirmed])
         if idempotency_key is not None:
             keys.keep(idempotency_key, placed_answer(order))
     return order
@@ -165,6 +170,7 @@ def _confirm_placed(
 
 def _write_confirmation(
     order: Order,
+    pending: OrderStatusEvent,
     reservation: reservations.Reservation,
     idempotency_key: KeyRequest[IdempotencyRecord] | None,
 ) -> None:
@@ -178,7 +184,7 @@ def _write_confirmation(
     for name, value in moved.items():
         setattr(order, name, value)
     entry = OrderStatusEvent(order=order, status=OrderStatus.CONFIRMED, at=now)
-    order.hold(history=[*order.history.all(), entry])
+    order.hold(history=[pending, entry])
     writes = _moving(order.pk, previous, moved)
     writes.add("priced", *OrderLine.objects.prices_update(lines, when="moved"))
     writes.insert("entry", [entry], when="moved")

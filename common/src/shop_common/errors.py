@@ -130,6 +130,11 @@ def _first_message(errors: Any) -> str:
     return str(errors)
 
 
+def error_body(detail: str, extra: Mapping[str, object] | None = None) -> dict[str, object]:
+    """What an error answers: `{"detail": ..., **extra}`."""
+    return {"detail": detail, **(extra or {})}
+
+
 def error_response(
     status_code: int,
     detail: str,
@@ -141,7 +146,7 @@ def error_response(
     Rendered at once, so that middleware and plain Django views can return it as they
     return any response, and DRF views as they return any `Response`.
     """
-    response = Response({"detail": detail, **(extra or {})}, status=status_code, headers=headers)
+    response = Response(error_body(detail, extra), status=status_code, headers=headers)
     response.accepted_renderer = JSONRenderer()
     response.accepted_media_type = JSONRenderer.media_type
     response.renderer_context = {}

@@ -33,7 +33,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop_common.client import IDEMPOTENCY_HEADER
-from shop_common.errors import DomainError, domain_error_response
+from shop_common.errors import DomainError, error_body
 
 TTL = timedelta(hours=24)
 KEY_FORMAT = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
@@ -134,9 +134,11 @@ class StoredAnswer:
 
     @classmethod
     def refusal(cls, exc: DomainError) -> "StoredAnswer":
-        """The answer the exception handler gives `exc`: for work that keeps its refusal
-        for its key in its own last transaction (`IdempotencyKeys.keep`)."""
-        return cls.of(domain_error_response(exc))
+        """The answer the exception handler gives `exc` (`domain_error_response`), not
+        rendered, for work that keeps its refusal for its key in its own last transaction
+        (`IdempotencyKeys.keep`): the view renders it once, when it answers."""
+        headers = {name: exc.headers[name] for name in REPLAYED_HEADERS if name in exc.headers}
+        return cls(exc.status_code, error_body(exc.detail, exc.extra), headers)
 
     def response(self) -> Response:
         """The answer as the first request gets it."""

@@ -5,10 +5,14 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from orders import services
+from orders.exceptions import OutOfStock, UnknownProducts
 from orders.models import IdempotencyRecord, Order
 from orders.tests.conftest import client_for, order_body
+from shop_common.errors import domain_error_response
+from shop_common.idempotency import StoredAnswer
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +86,24 @@ def test_a_rejection_is_replayed_too(place, product_svc):
 
     assert first.status_code == again.status_code == 409
     assert again.json() == first.json()
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        OutOfStock([{"product_id": 3, "requested": 5, "available": 2}]),
+        UnknownProducts([9], {"items": [{}, {"product_id": ["No such product: 9."]}]}),
+    ],
+    ids=["out-of-stock", "unknown-products"],
+)
+def test_a_refusal_kept_for_its_key_is_the_exception_handlers_answer_to_the_byte(refusal):
+    # `StoredAnswer.refusal` builds the answer without rendering it; the view renders
+    # the exception handler's, and a replay renders the kept one.
+    kept = StoredAnswer.refusal(refusal)
+    answered = domain_error_response(refusal)
+
+    assert kept == StoredAnswer.of(answered)
+    assert JSONRenderer().render(kept.body) == answered.content
 
 
 def test_a_503_gives_the_key_back_so_a_retry_can_place_the_order(place, product_svc):
