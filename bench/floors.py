@@ -22,7 +22,6 @@ calls read and write is made for the run and deleted after it.
 """
 
 import argparse
-import io
 import os
 import re
 import statistics
@@ -75,6 +74,8 @@ def in_process(rounds: int, calls: int) -> None:
     from django.db import connection, reset_queries, transaction
     from django.db.models import F
 
+    from shop_testing import wsgi
+
     call_command("migrate", verbosity=0)
     category, _ = Category.objects.get_or_create(slug="bench-floors", defaults={"name": "Floors"})
     product = Product.objects.create(
@@ -98,17 +99,7 @@ def in_process(rounds: int, calls: int) -> None:
             take_one()
 
     def healthz() -> None:
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": "/healthz",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "REMOTE_ADDR": "127.0.0.1",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.input": io.BytesIO(),
-            "wsgi.url_scheme": "http",
-        }
-        answer = handler(environ, lambda status, headers: None)
+        answer = handler(wsgi.environ("GET", "/healthz"), lambda status, headers: None)
         b"".join(answer)
         answer.close()
         reset_queries()  # DEBUG keeps every query of the process otherwise

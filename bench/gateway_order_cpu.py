@@ -18,7 +18,6 @@ median of the rounds.
 """
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -43,6 +42,7 @@ ORDER_HEADERS = {
 def gateway_requests(count: int, refused: bool) -> list[float]:
     from django.core.handlers.wsgi import WSGIHandler
 
+    from shop_testing import wsgi
     from shop_testing.fake_service import FakeService, Reply
     from shop_testing.tokens import make_access_token
 
@@ -56,27 +56,17 @@ def gateway_requests(count: int, refused: bool) -> list[float]:
     payload = json.dumps({"lines": [{"product_id": 1, "quantity": 2}]}).encode()
 
     def one() -> float:
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/api/v1/orders/",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "localhost",
-            "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(payload)),
-            "HTTP_HOST": "localhost:8000",
-            "HTTP_USER_AGENT": "python-requests/2.32.3",
-            "HTTP_ACCEPT_ENCODING": "gzip, deflate",
-            "HTTP_ACCEPT": "*/*",
-            "HTTP_CONNECTION": "keep-alive",
-            "HTTP_AUTHORIZATION": f"Bearer {token}",
-            "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex,
-            "wsgi.input": io.BytesIO(payload),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
+        headers = {
+            "Host": "localhost:8000",
+            "Content-Type": "application/json",
+            "User-Agent": "python-requests/2.32.3",
+            "Accept-Encoding": "gzip, deflate",
+            "Accept": "*/*",
+            "Connection": "keep-alive",
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": uuid.uuid4().hex,
         }
+        environ = wsgi.environ("POST", "/api/v1/orders/", body=payload, headers=headers)
         answered = []
         started = time.thread_time()
         chunks = handler(environ, lambda code, headers: answered.append(code))
