@@ -78,3 +78,21 @@ def test_real_secrets_and_a_password_free_url_pass(production, monkeypatch, tmp_
 
     assert not is_placeholder(secrets.token_urlsafe(48))
     assert start_up(tmp_path)["DATABASES"]["default"]["HOST"] == "db.internal"
+
+
+def test_systems_sharing_a_redis_database_keep_their_keys_apart(production, monkeypatch, tmp_path):
+    monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6379/0")
+    alone = start_up(tmp_path)["CACHES"]
+    monkeypatch.setenv("CACHE_KEY_PREFIX", "staging:")
+    prefixed = start_up(tmp_path)["CACHES"]
+
+    assert {alias: cache["KEY_PREFIX"] for alias, cache in alone.items()} == {
+        "default": "common",
+        "rate_limits": "common",
+        "catalog": "catalog",
+    }
+    assert {alias: cache["KEY_PREFIX"] for alias, cache in prefixed.items()} == {
+        "default": "staging:common",
+        "rate_limits": "staging:common",
+        "catalog": "staging:catalog",
+    }

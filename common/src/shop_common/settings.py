@@ -173,11 +173,14 @@ def cache_settings(*, service: Service, base_dir: Path) -> dict[str, Any]:
     """
     redis_url = refuse_placeholder_password("REDIS_URL", env.str("REDIS_URL", default=""))
     if redis_url:
-        own = redis_cache(redis_url, key_prefix=service.name)
+        # CACHE_KEY_PREFIX keeps systems that share one Redis database apart (the test
+        # harness gives each of its systems one, so no run counts another's requests).
+        system = env.str("CACHE_KEY_PREFIX", default="")
+        own = redis_cache(redis_url, key_prefix=f"{system}{service.name}")
         return {
             "default": own,
             "rate_limits": own,
-            "catalog": redis_cache(redis_url, key_prefix="catalog"),
+            "catalog": redis_cache(redis_url, key_prefix=f"{system}catalog"),
         }
     cache_dir = var_dir(base_dir) / "cache"
     if service.needs_shared_cache:

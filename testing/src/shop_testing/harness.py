@@ -166,6 +166,9 @@ class System:
             "GUNICORN_THREADS": "8",
             "EVENTS_NAMESPACE": f"xs-{uuid.uuid4().hex[:8]}",
         }
+        # Its own keys in Redis too: counters an earlier run left within a limit's window
+        # would count against this one.
+        env["CACHE_KEY_PREFIX"] = f"{env['EVENTS_NAMESPACE']}:"
         self.env = env
         for name, port in ports.items():
             env[f"{name.upper()}_PORT"] = str(port)
