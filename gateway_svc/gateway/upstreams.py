@@ -82,8 +82,8 @@ class GatewayClient(ServiceClient):
         # Thread-safe: the worker's threads share it. Never blocks for a connection.
         self.pool = urllib3.connection_from_url(self.base_url, maxsize=POOL_SIZE)
 
-    def retry_policy(self, method: str, headers: Any) -> BudgetRetry:
-        retry = super().retry_policy(method, headers)
+    def retry_policy(self, method: str, *, keyed: bool) -> BudgetRetry:
+        retry = super().retry_policy(method, keyed=keyed)
         retry.service, retry.max_wait = self.service, self.max_wait
         return retry
 
@@ -98,8 +98,8 @@ class GatewayClient(ServiceClient):
     ) -> urllib3.BaseHTTPResponse:
         """Send one call (with retries); its answer unread, to pass on as it comes.
         Raises `UpstreamError` when no answer came back."""
-        # The retry rule's look-up, case-insensitive as HTTP names are, without copying
-        # every header into a case-insensitive mapping first (urllib3 takes a plain dict).
+        # Case-insensitive, as HTTP names are, without copying every header into a
+        # case-insensitive mapping first (urllib3 takes a plain dict).
         keyed = any(name.lower() == IDEMPOTENCY_KEY for name in headers)
         try:
             return self.pool.urlopen(
@@ -107,7 +107,7 @@ class GatewayClient(ServiceClient):
                 target,
                 body=body,
                 headers=headers,
-                retries=self.retry_policy(method, {IDEMPOTENCY_HEADER: ""} if keyed else {}),
+                retries=self.retry_policy(method, keyed=keyed),
                 timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
                 redirect=False,
                 assert_same_host=False,

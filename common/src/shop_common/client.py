@@ -143,9 +143,11 @@ class ServiceClient:
             self._local.session, self._local.adapter = session, adapter
         return self._local.session, self._local.adapter
 
-    def retry_policy(self, method: str, headers: Mapping[str, str]) -> BudgetRetry:
+    def retry_policy(self, method: str, *, keyed: bool) -> BudgetRetry:
+        """The retries of one call: idempotent methods, and `method` too when the call
+        carries an `Idempotency-Key` (`keyed`)."""
         methods = set(IDEMPOTENT_METHODS)
-        if IDEMPOTENCY_HEADER in headers:
+        if keyed:
             methods.add(method)
         return self.retry_class(
             total=self.retries,
@@ -181,7 +183,7 @@ class ServiceClient:
         if request_id:
             headers.setdefault(REQUEST_ID_HEADER, request_id)
         session, adapter = self.session()
-        adapter.max_retries = self.retry_policy(method, headers)
+        adapter.max_retries = self.retry_policy(method, keyed=IDEMPOTENCY_HEADER in headers)
         kwargs.setdefault("timeout", self.timeout)
         try:
             return session.request(method, self.base_url + path, headers=headers, **kwargs)
@@ -252,7 +254,7 @@ class PooledServiceClient(ServiceClient):
                 path,
                 json=json,
                 headers=sent,
-                retries=self.retry_policy(method, sent),
+                retries=self.retry_policy(method, keyed=IDEMPOTENCY_HEADER in sent),
                 timeout=urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1]),
                 redirect=False,
                 assert_same_host=False,
