@@ -1,5 +1,6 @@
 """The shop's user: signs in with an email address, whatever its letter case."""
 
+import functools
 from typing import ClassVar, NamedTuple
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -40,15 +41,11 @@ class UserManager(BaseUserManager["User"]):
         (docs/benchmarks.md, "Seventh round: the email consumer").
         """
         connection = connections[router.db_for_read(self.model)]
-        quote = connection.ops.quote_name
-        meta = self.model._meta
-        sql = (
-            f"SELECT {quote(meta.get_field('email').column)},"
-            f" {quote(meta.get_field('first_name').column)}"
-            f" FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [meta.pk.get_db_prep_value(pk, connection)])
+            cursor.execute(
+                _addressee(connection.alias),
+                [self.model._meta.pk.get_db_prep_value(pk, connection)],
+            )
             row = cursor.fetchone()
         return None if row is None else Addressee(pk, *row)
 
@@ -122,3 +119,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+
+@functools.cache
+def _addressee(alias: str) -> str:
+    """The SQL of `UserManager.addressee`, written once per database."""
+    quote = connections[alias].ops.quote_name
+    meta = User._meta
+    return (
+        f"SELECT {quote(meta.get_field('email').column)},"
+        f" {quote(meta.get_field('first_name').column)}"
+        f" FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
+    )
