@@ -1,5 +1,6 @@
 import pytest
 
+from shop_common.metrics import pattern_label
 from shop_testing.metrics import metric_growth, scrape_metrics
 
 ROUTE = {"route": "/two-queries/", "method": "GET"}
@@ -30,3 +31,14 @@ def test_a_request_without_queries_is_observed_as_zero(client):
 
     route = {"route": "/plain/", "method": "GET"}
     assert metric_growth(before, after, "http_request_db_queries_bucket", **route, le="0.0") == 1
+
+
+@pytest.mark.django_db
+def test_a_routes_label_is_written_once_per_url_pattern(client):
+    pattern_label.cache_clear()
+
+    for _ in range(3):
+        client.get("/two-queries/")
+
+    # Two middlewares label each request: six labels, one regular expression rewrite.
+    assert (pattern_label.cache_info().misses, pattern_label.cache_info().hits) == (1, 5)

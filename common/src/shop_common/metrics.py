@@ -17,6 +17,7 @@ Import `Counter`, `Histogram` and the metric families from here, never from
 prometheus_client directly: the mode is chosen when prometheus_client is first imported.
 """
 
+import functools
 import os
 import re
 import shutil
@@ -181,8 +182,15 @@ def route_label(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return "unmatched"
-    # DRF's routers write regular expressions: `^items/(?P<pk>[^/.]+)/$` reads `/items/<pk>/`.
-    return "/" + REGEX_GROUP.sub(r"<\1>", match.route).lstrip("^").rstrip("$")
+    return pattern_label(match.route)
+
+
+@functools.cache
+def pattern_label(route: str) -> str:
+    """A URL pattern's label, written once per pattern of the URLconf (a bounded set):
+    two middlewares label every request. DRF's routers write regular expressions:
+    `^items/(?P<pk>[^/.]+)/$` reads `/items/<pk>/`."""
+    return "/" + REGEX_GROUP.sub(r"<\1>", route).lstrip("^").rstrip("$")
 
 
 def method_label(request: HttpRequest) -> str:
