@@ -6,7 +6,7 @@ before claims shared the order's transaction) are purged by reconciliation."""
 from datetime import datetime
 
 from orders.models import IdempotencyRecord, Order
-from orders.serializers import OrderSerializer
+from orders.serializers import order_answer
 from orders.states import OrderStatus
 from shop_common.idempotency import IdempotencyKeys, IdempotencyState, StoredAnswer
 
@@ -36,4 +36,4 @@ keys = OrderKeys(IdempotencyRecord)
 def placed_answer(order: Order) -> StoredAnswer:
     """What placing `order` answers, and what its key replays: 201, the order, its
     Location."""
-    return StoredAnswer(201, OrderSerializer(order).data, {"Location": order.location})
+    return StoredAnswer(201, order_answer(order), {"Location": order.location})

@@ -29,7 +29,7 @@ from orders.exceptions import (
 )
 from orders.idempotency import KEY_CONSTRAINT, keys, placed_answer
 from orders.models import IdempotencyRecord, Order, OrderLine, OrderStatusEvent
-from orders.serializers import OrderEventSerializer
+from orders.serializers import order_event
 from orders.statements import Writes
 from orders.states import EVENT_TYPES, PAID_FOR, Actor, OrderStatus, check_move
 from shop_common.events import publish
@@ -472,7 +472,7 @@ def _apply(
 def _event_payload(order: Order, *, previous: str, note: str) -> dict[str, Any]:
     """What `order.<status>` says of the order's move from `previous` to its status."""
     return {
-        **OrderEventSerializer(order).data,
+        **order_event(order),
         "previous_status": previous,
         "note": note,
         # Whether a payment was taken: for a cancellation, whether it must be refunded.

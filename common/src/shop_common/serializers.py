@@ -3,7 +3,7 @@ DRF's way of writing times and amounts for answers built without its fields."""
 
 import functools
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -23,9 +23,10 @@ MAX_ORDER_TOTAL = Decimal("9999999999999.99")
 CENTS = Decimal("0.01")
 
 
-def iso_datetime(value: datetime) -> str:
-    """As DRF's `DateTimeField` writes it: ISO 8601 in the current time zone, UTC as `Z`."""
-    text = timezone.localtime(value).isoformat()
+def iso_datetime(value: datetime, zone: tzinfo | None = None) -> str:
+    """As DRF's `DateTimeField` writes it: ISO 8601 in the current time zone (`zone`, when
+    the caller looked it up once for several), UTC as `Z`."""
+    text = timezone.localtime(value, zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

@@ -8,9 +8,11 @@ import pytest
 import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework import serializers
 
-from orders import reservations
+from orders import models, reservations
 from orders.models import IdempotencyRecord, Order
 from orders.serializers import OrderEventSerializer, OrderSerializer
 from shop_common.events.models import OutboxEvent
@@ -132,9 +134,39 @@ def test_placing_an_order_builds_no_field_of_its_request_shape(place, monkeypatc
     response = place((1, 1), (2, 3), HTTP_IDEMPOTENCY_KEY="shape-again")
 
     assert response.status_code == 201, response.json()
-    # `PlaceOrderSerializer` and eleven fields under it were built for every order; now the
-    # two answers' serializers alone, which build no fields (`to_representation`).
-    assert sorted(built) == ["OrderEventSerializer", "OrderSerializer"]
+    # `PlaceOrderSerializer` and eleven fields under it were built for every order, then
+    # the two answers' serializers; now the answer and the event are written without one
+    # (`order_answer`, `order_event`).
+    assert built == []
+
+
+def test_an_answer_reads_the_current_time_zone_once_for_all_its_times(place, monkeypatch):
+    order = Order.objects.get(pk=place((1, 3), (2, 7)).json()["id"])
+    asked = []
+    current = timezone.get_current_timezone
+    monkeypatch.setattr(timezone, "get_current_timezone", lambda: asked.append(1) or current())
+
+    answer = OrderSerializer(order).data
+
+    # Four times (placed, updated, two history entries): one context-local read, not four.
+    assert len(answer["history"]) == 2
+    assert len(asked) == 1
+
+
+def test_a_placed_orders_location_is_its_route_reversed_once_a_process(place, monkeypatch):
+    models.orders_path.cache_clear()
+    reversed_names = []
+
+    def counted(name, *args, **kwargs):
+        reversed_names.append(name)
+        return reverse(name, *args, **kwargs)
+
+    monkeypatch.setattr(models, "reverse", counted)
+    placed = [place((1, 1), HTTP_IDEMPOTENCY_KEY=f"located-{n}") for n in range(3)]
+
+    for response in placed:
+        assert response["Location"] == reverse("order-detail", kwargs={"pk": response.json()["id"]})
+    assert reversed_names == ["order-list"]
 
 
 def test_placing_an_order_reserves_through_urllib3s_pool_not_a_requests_session(
