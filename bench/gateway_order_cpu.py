@@ -9,7 +9,10 @@ it (the headers `requests` sends, a bearer token, an `Idempotency-Key`, a two-li
 body), the rate limits counted in Redis (`REDIS_URL`, raised so none refuses), the call
 sent over real HTTP to a stand-in order_svc in another thread (`FakeService`, whose CPU
 is not counted) that answers with order_svc's headers, 201 or, with `--refused`, 409 (under
-load four in ten orders end so). Each round runs every tree given (this one, and
+load four in ten orders end so). `--list hit` and `--list miss` measure instead an
+anonymous `GET /api/v1/products/?page_size=20` answered from the gateway's cache, or
+fetched with `Cache-Control: no-cache` from a stand-in product_svc (twenty products) and
+stored again. Each round runs every tree given (this one, and
 `--base`, e.g. a worktree of the commit before) in a fresh process, alternating which goes
 first, so the neighbours' load falls on both; it prints each round's median and the
 median of the rounds.
@@ -39,7 +42,19 @@ ORDER_HEADERS = {
 }
 
 
-def gateway_requests(count: int, refused: bool) -> list[float]:
+PRODUCT_HEADERS = {key: ORDER_HEADERS[key] for key in ("Vary", "X-Content-Type-Options")}
+PRODUCTS = {
+    "count": 500,
+    "next": "http://localhost:8000/api/v1/products/?page=2&page_size=20",
+    "previous": None,
+    "results": [
+        {"id": n, "name": f"Product {n}", "price": "19.99", "stock": 40, "category": 3}
+        for n in range(1, 21)
+    ],
+}
+
+
+def gateway_requests(count: int, refused: bool, listed: str | None = None) -> list[float]:
     from django.core.handlers.wsgi import WSGIHandler
 
     from shop_testing import wsgi
@@ -51,6 +66,9 @@ def gateway_requests(count: int, refused: bool) -> list[float]:
     order_svc = FakeService()
     order_svc.default = Reply(status, body, headers=ORDER_HEADERS)
     os.environ["ORDER_SVC_URL"] = order_svc.url
+    product_svc = FakeService()
+    product_svc.default = Reply(200, PRODUCTS, headers=PRODUCT_HEADERS)
+    os.environ["PRODUCT_SVC_URL"] = product_svc.url
     handler = WSGIHandler()
     token = make_access_token(7)
     payload = json.dumps({"lines": [{"product_id": 1, "quantity": 2}]}).encode()
@@ -66,20 +84,29 @@ def gateway_requests(count: int, refused: bool) -> list[float]:
             "Authorization": f"Bearer {token}",
             "Idempotency-Key": uuid.uuid4().hex,
         }
-        environ = wsgi.environ("POST", "/api/v1/orders/", body=payload, headers=headers)
+        if listed:
+            for name in ("Content-Type", "Authorization", "Idempotency-Key"):
+                del headers[name]
+            if listed == "miss":
+                headers["Cache-Control"] = "no-cache"
+            environ = wsgi.environ("GET", "/api/v1/products/", headers=headers)
+            environ["QUERY_STRING"] = "page_size=20"
+        else:
+            environ = wsgi.environ("POST", "/api/v1/orders/", body=payload, headers=headers)
         answered = []
         started = time.thread_time()
         chunks = handler(environ, lambda code, headers: answered.append(code))
         b"".join(chunks)
         chunks.close()
         spent = time.thread_time() - started
-        assert answered[0].startswith(str(status)), answered
+        assert answered[0].startswith("200" if listed else str(status)), answered
         return spent
 
     for _ in range(50):  # connections, caches, metric series
         one()
     spent = [one() for _ in range(count)]
     order_svc.close()
+    product_svc.close()
     return spent
 
 
@@ -94,7 +121,7 @@ def worker(options: argparse.Namespace) -> None:
     import django
 
     django.setup()
-    spent = gateway_requests(options.requests, options.refused)
+    spent = gateway_requests(options.requests, options.refused, options.list)
     print(json.dumps(statistics.median(spent) * 1e6))
 
 
@@ -102,6 +129,7 @@ def run_tree(tree: Path, options: argparse.Namespace) -> float:
     env = {**os.environ, "PYTHONPATH": f"{tree}/common/src:{tree}/testing/src"}
     command = [sys.executable, str(HERE / "bench/gateway_order_cpu.py"), "--one"]
     command += ["--requests", str(options.requests)] + (["--refused"] if options.refused else [])
+    command += ["--list", options.list] if options.list else []
     out = subprocess.run(command, cwd=tree, env=env, check=True, capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -112,6 +140,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--refused", action="store_true")
+    parser.add_argument("--list", choices=["hit", "miss"], help="the product list instead")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.one:
