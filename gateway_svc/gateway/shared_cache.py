@@ -9,6 +9,7 @@ one socket timeout per process and not one per request.
 """
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from redis import Redis
 
 from gateway import metrics
 from shop_common.catalog import CACHE_ERRORS
@@ -141,6 +143,41 @@ def count_and_read_script(redis: Any) -> Any:
     return redis.register_script(COUNT_AND_READ)
 
 
+class HeldConnections(threading.local):
+    """This thread's clients of each Redis pool, each on a connection of its own."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.clients: dict[Redis, Redis] = {}
+
+
+_held = HeldConnections()
+
+
+def held(redis: Redis) -> Redis:
+    """`redis` on a connection this thread keeps (redis-py's `single_connection_client`),
+    for the one command every request sends. Borrowing a connection from the pool and
+    giving it back cost redis-py more of the gateway's CPU than the command itself (a
+    check of the call's arguments for deprecated ones, its pool metrics, a lock). Checked
+    as the pool checks a connection it lends: one the server closed meanwhile (a restart,
+    its idle timeout) is made again rather than failing the request; one a command failed
+    on is made again by the next. It goes back to the pool when its thread ends; a forked
+    child makes its own."""
+    if _held.pid != os.getpid():
+        _held.pid, _held.clients = os.getpid(), {}
+    client = _held.clients.get(redis)
+    if client is None:
+        client = type(redis)(connection_pool=redis.connection_pool, single_connection_client=True)
+        _held.clients[redis] = client
+    try:
+        closed = client.connection.can_read()  # an answer nobody asked for: end of stream
+    except CACHE_ERRORS:
+        closed = True
+    if closed:
+        client.connection.disconnect()
+    return client
+
+
 def _in_one_call(
     clients: tuple[Any, ...], windows: Sequence[Window], keys: list[str]
 ) -> tuple[list[Count], list[Any]]:
@@ -151,10 +188,12 @@ def _in_one_call(
     if windows:
         counter_keys = [counting.make_key(window.key) for window in windows]
         found = count_and_read_script(redis)(
-            keys=[*counter_keys, *read_keys], args=[window.ttl for window in windows]
+            keys=[*counter_keys, *read_keys],
+            args=[window.ttl for window in windows],
+            client=held(redis),
         )
     else:
-        found = redis.mget(read_keys) if read_keys else []
+        found = held(redis).mget(read_keys) if read_keys else []
     counts = [Count(w, n) for w, n in zip(windows, found, strict=False)]
     raw = found[len(windows) :]
     return counts, [None if v is None else c.decode(v) for c, v in zip(readers, raw, strict=True)]

@@ -1,7 +1,12 @@
 """What a proxied request costs, counted (calls, objects), never timed."""
 
+import os
+import threading
+
+import pytest
+import redis
 from django.core import signals
-from django.core.cache import close_caches
+from django.core.cache import caches, close_caches
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import reset_queries
 from django.http.request import HttpHeaders
@@ -9,13 +14,21 @@ from django.http.response import ResponseHeaders
 from django.urls import URLPattern, get_resolver, resolve
 from prometheus_client.metrics import MetricWrapperBase
 
-from gateway import cache, limits
+from gateway import cache, limits, shared_cache
 from gateway.tests.tokens import bearer
 from shop_common import rate_limits
 from shop_testing.fake_service import Reply
 
 LIST = "/api/v1/products/"
 ORDERS = "/api/v1/orders/"
+
+
+@pytest.fixture
+def counting_redis(settings):
+    """The pooled client the counters use; the tests that need it skip without Redis."""
+    if "django_redis" not in settings.CACHES[rate_limits.CACHE_ALIAS]["BACKEND"]:
+        pytest.skip("the embedded defaults have no Redis")
+    return caches[rate_limits.CACHE_ALIAS].client.get_client(write=True)
 
 
 def test_a_request_runs_none_of_djangos_database_or_cache_housekeeping():
@@ -148,3 +161,57 @@ def test_a_forwarded_answer_sets_each_header_once_and_an_order_reads_no_guard_co
     assert "content-type" in named
     assert len(named) == len(set(named))
     assert (deleted, looked_up) == ([], [])
+
+
+def test_an_order_and_a_cached_answer_count_on_a_connection_their_thread_holds(
+    client, services, counting_redis, monkeypatch
+):
+    def place():
+        return client.post(ORDERS, b"{}", content_type="application/json", headers=bearer())
+
+    place()
+    client.get(LIST)
+    borrowed, sent = [], []
+    get_connection, execute = redis.ConnectionPool.get_connection, redis.Redis.execute_command
+    monkeypatch.setattr(
+        redis.ConnectionPool,
+        "get_connection",
+        lambda *args, **kw: borrowed.append(1) or get_connection(*args, **kw),
+    )
+    monkeypatch.setattr(
+        redis.Redis,
+        "execute_command",
+        lambda r, *args, **kw: sent.append(args[0]) or execute(r, *args, **kw),
+    )
+
+    assert place().has_header("RateLimit-Limit")
+    assert client.get(LIST)["X-Cache"] == "HIT"
+    assert (borrowed, sent) == ([], ["EVALSHA", "EVALSHA"])
+
+
+def test_each_thread_and_each_forked_child_holds_a_connection_of_its_own(counting_redis):
+    mine = shared_cache.held(counting_redis)
+    theirs = []
+    thread = threading.Thread(target=lambda: theirs.append(shared_cache.held(counting_redis)))
+    thread.start()
+    thread.join()
+
+    assert shared_cache.held(counting_redis) is mine
+    assert theirs[0].connection is not mine.connection
+    shared_cache._held.pid = os.getpid() + 1  # as a child forked from this thread finds it
+    assert shared_cache.held(counting_redis).connection is not mine.connection
+
+
+def test_a_held_connection_the_server_closed_is_made_again_without_failing_open(
+    client, products, counting_redis
+):
+    client.get(LIST)
+    held = shared_cache.held(counting_redis)
+    closed = held.client_id()
+    redis.Redis(connection_pool=counting_redis.connection_pool).client_kill_filter(_id=closed)
+
+    response = client.get(LIST)
+
+    assert response.has_header("RateLimit-Limit")
+    assert shared_cache.shared_cache.status() == {"state": "ok"}
+    assert held.client_id() != closed
