@@ -3,7 +3,8 @@
 
     USER_SVC_DATABASE_URL=... PRODUCT_SVC_DATABASE_URL=... ORDER_SVC_DATABASE_URL=... \\
     PAYMENT_SVC_DATABASE_URL=... REDIS_URL=... [AMQP_URL=...] \\
-        .venv/bin/python bench/orders.py [--via both] [--clients 16] [--seconds 20]
+        .venv/bin/python bench/orders.py [--via both] [--clients 16] [--seconds 20] \\
+        [--client {wrk,python}]
 
 Starts every service as `make run` does (gunicorn, the event relays and consumers) on
 fresh databases through the cross-service test harness (PostgreSQL when the
@@ -14,11 +15,19 @@ every client place orders, each with an `Idempotency-Key` of its own, as fast as
 for a while: one to three lines, often with a hot product, so stock runs short and
 reservations contend on the same rows.
 
-Prints, per way in, orders per second and p50/p99 latency, the gateway's figures against
-the direct ones, the outbox lag of the orders' events (published minus written, p50/p99),
-the load average before and after, the resident memory of every process, and a
-consistency check: for every product the stock taken equals the quantities of its
-confirmed orders, and no order is left pending. Exits 1 when the check fails.
+The clients (`--client`) are wrk's connections, running `bench/orders.lua`, when `wrk` is
+on the PATH (Debian's `wrk` package), else a thread per customer in this process
+(`customer_loop`, with requests), as before wrk. The Python client takes about 3 ms of CPU
+an order from the two cores the services run on, wrk a fraction of that, so the figures
+of the two clients are not comparable (docs/benchmarks.md, "Eighth round").
+
+Prints, per way in, orders per second and p50/p99 latency (and wrk's socket errors), the
+gateway's figures against the direct ones, the outbox lag of the orders' events (published
+minus written, p50/p99), the CPU each process spent an order (the clients' apart: wrk's
+process, or this one's), the load average before and after, the resident memory of every
+process, and a consistency check: for every product the stock taken equals the
+quantities of its confirmed orders, and no order is left pending. Exits 1 when the check
+fails, and stops when most requests had no order's answer.
 
 `--profile DIR` samples the workers of order_svc, product_svc and the gateway, order_svc's
 relay and user_svc's consumer (the emails) with py-spy while the last way in runs, only
@@ -30,6 +39,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,7 +51,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -56,8 +66,15 @@ from shop_testing.processes import (
 )
 from shop_testing.shop import Shop, order_body
 
+BENCH = Path(__file__).resolve().parent
 SERVICES = ("gateway_svc", "user_svc", "product_svc", "order_svc", "payment_svc")
 TAKEN_STATUSES = ("confirmed", "paid", "shipped", "delivered")
+# What an order request may be answered: placed, or refused for short stock.
+ORDER_ANSWERS = (201, 409)
+# wrk's threads are event loops, each with its share of the connections. At the bench's
+# hundred or so orders a second one would do; two, one per core here, keep one thread's
+# being descheduled behind a busy worker from holding back every connection's answer.
+WRK_THREADS = 2
 PROFILED = ("order_svc", "product_svc", "gateway_svc")
 PROFILED_EVENTS = (("order_svc", "relay"), ("user_svc", "consume"))
 # Where the shop's own code lives, as py-spy names a frame's file.
@@ -81,35 +98,34 @@ print(json.dumps({{
 
 @dataclass
 class Results:
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    seconds: float = 0.0
-    window: tuple[str, str] = ("", "")
-    cpu: dict[str, float] = field(default_factory=dict)
+    """What one client's run was answered, by status, and how fast (latencies in seconds).
+    `errors` are wrk's socket errors (the Python client raises instead); `cpu` the seconds
+    each part used, the clients' from the client itself."""
 
-    def add(self, status: int, seconds: float) -> None:
-        with self.lock:
-            self.statuses[status] += 1
-            self.latencies.append(seconds)
+    statuses: Counter[int]
+    requests: int
+    seconds: float
+    p50: float
+    p99: float
+    errors: dict[str, int] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    window: tuple[str, str] = ("", "")
 
     @property
     def orders_per_second(self) -> float:
         return self.statuses[201] / self.seconds
 
-    def percentile(self, fraction: float) -> float:
-        latencies = sorted(self.latencies)
-        return latencies[min(len(latencies) - 1, int(len(latencies) * fraction))]
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def customer_loop(
-    orders_url: str,
-    customer: requests.Session,
-    products: dict[str, list[int]],
-    until: float,
-    out: Results,
-) -> None:
+    orders_url: str, customer: requests.Session, products: dict[str, list[int]], until: float
+) -> list[tuple[int, float]]:
+    """(status, seconds) of each order one customer placed, one after another."""
     rng = random.Random()
+    answers = []
     while time.monotonic() < until:
         chosen = rng.sample(products["cold"], rng.randint(1, 2))
         if rng.random() < 0.5:
@@ -122,7 +138,85 @@ def customer_loop(
             headers={"Idempotency-Key": str(uuid.uuid4())},
             timeout=30,
         )
-        out.add(response.status_code, time.monotonic() - started)
+        answers.append((response.status_code, time.monotonic() - started))
+    return answers
+
+
+def python_client(
+    orders_url: str, customers: list[requests.Session], products: dict[str, list[int]], seconds: int
+) -> Results:
+    """A thread per customer in this process, so the clients' CPU is this process's."""
+    cpu = time.process_time()
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(customers)) as pool:
+        loops = [
+            pool.submit(customer_loop, orders_url, customer, products, started + seconds)
+            for customer in customers
+        ]
+    answers = [answer for loop in loops for answer in loop.result()]
+    latencies = sorted(latency for _, latency in answers)
+    return Results(
+        statuses=Counter(status for status, _ in answers),
+        requests=len(answers),
+        seconds=time.monotonic() - started,
+        p50=statistics.median(latencies),
+        p99=percentile(latencies, 0.99),
+        cpu={"clients": time.process_time() - cpu},
+    )
+
+
+def wrk_orders(customers: list[requests.Session], products: dict[str, list[int]]) -> str:
+    """What bench/orders.lua reads: the shipping address, the products, the customers."""
+    lines = [f"address {json.dumps(order_body()['shipping_address'])}"]
+    lines += [f"{kind} {' '.join(map(str, ids))}" for kind, ids in products.items()]
+    lines += [f"customer {customer.headers['Authorization']}" for customer in customers]
+    return "\n".join(lines) + "\n"
+
+
+def wrk_client(
+    orders_url: str, customers: list[requests.Session], products: dict[str, list[int]], seconds: int
+) -> Results:
+    """wrk running bench/orders.lua, a connection per customer. The clients' CPU is wrk's:
+    the only child this process reaps while it runs."""
+    # wrk gives each thread connections // threads of them.
+    threads = WRK_THREADS if len(customers) % WRK_THREADS == 0 else 1
+    with tempfile.NamedTemporaryFile("w", prefix="bench-orders-", suffix=".txt") as orders:
+        orders.write(wrk_orders(customers, products))
+        orders.flush()
+        argv = ["wrk", f"--threads={threads}", f"--connections={len(customers)}"]
+        argv += [f"--duration={seconds}s", "--timeout=30s", "--latency"]
+        argv += [f"--script={BENCH / 'orders.lua'}", orders_url, "--", orders.name, str(threads)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ran = subprocess.run(argv, capture_output=True, text=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        summary = json.loads(ran.stdout.splitlines()[-1])
+    except (IndexError, ValueError):
+        raise RuntimeError(f"no summary from wrk:\n{ran.stdout}{ran.stderr}") from None
+    return Results(
+        statuses=Counter({int(status): n for status, n in summary["statuses"].items()}),
+        requests=summary["requests"],
+        seconds=summary["duration_us"] / 1e6,
+        p50=summary["latency_us"]["p50"] / 1e6,
+        p99=summary["latency_us"]["p99"] / 1e6,
+        errors=summary["errors"],
+        cpu={"clients": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime},
+    )
+
+
+CLIENTS = {"wrk": wrk_client, "python": python_client}
+
+
+def check_answered(results: Results) -> None:
+    """Fails the run when most requests had no order's answer: socket errors, or statuses
+    the bench does not cause (a wrong token, a refused body, a service down)."""
+    attempts = results.requests + sum(results.errors.values())
+    answered = sum(results.statuses[status] for status in ORDER_ANSWERS)
+    if answered * 2 < attempts:
+        raise RuntimeError(
+            f"most requests failed: answers {dict(results.statuses)}, "
+            f"socket errors {results.errors}"
+        )
 
 
 def all_pages(shop: Shop, url: str) -> list[dict]:
@@ -168,7 +262,7 @@ def outbox_lag(system: System, window: tuple[str, str], *, drain: float = 60) ->
     lags = sorted(found["lags"])
     if not lags:
         return "no events"
-    p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+    p99 = percentile(lags, 0.99)
     return (
         f"{len(lags)} events, p50 {statistics.median(lags) * 1000:.0f} ms, "
         f"p99 {p99 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms, {found['waiting']} unpublished"
@@ -176,16 +270,18 @@ def outbox_lag(system: System, window: tuple[str, str], *, drain: float = 60) ->
 
 
 def report(name: str, results: Results, lag: str) -> None:
-    count = len(results.latencies)
+    count = results.requests
     lines = [
         f"[{name}]",
         f"  requests      {count} in {results.seconds:.1f} s ({count / results.seconds:.1f}/s)",
         f"  orders placed {results.statuses[201]} ({results.orders_per_second:.1f} orders/s)",
         f"  answers       {dict(sorted(results.statuses.items()))}",
-        f"  latency       p50 {statistics.median(results.latencies) * 1000:.0f} ms, "
-        f"p99 {results.percentile(0.99) * 1000:.0f} ms",
-        f"  outbox lag    {lag}",
+        f"  latency       p50 {results.p50 * 1000:.0f} ms, p99 {results.p99 * 1000:.0f} ms",
     ]
+    if results.errors:
+        errors = ", ".join(f"{kind} {count}" for kind, count in results.errors.items())
+        lines.append(f"  socket errors {errors}")
+    lines.append(f"  outbox lag    {lag}")
     print("\n".join(lines))
 
 
@@ -195,9 +291,8 @@ def report_ratios(runs: dict[str, Results]) -> None:
     gateway, direct = runs["gateway"], runs["direct"]
     print(
         "gateway / direct: orders/s "
-        f"{gateway.orders_per_second / direct.orders_per_second:.2f}, p50 "
-        f"{statistics.median(gateway.latencies) / statistics.median(direct.latencies):.2f}, "
-        f"p99 {gateway.percentile(0.99) / direct.percentile(0.99):.2f}"
+        f"{gateway.orders_per_second / direct.orders_per_second:.2f}, "
+        f"p50 {gateway.p50 / direct.p50:.2f}, p99 {gateway.p99 / direct.p99:.2f}"
     )
 
 
@@ -217,8 +312,8 @@ def report_memory(system: System) -> None:
 
 
 def processes_by_part(system: System) -> dict[str, list[int]]:
-    """Each service's gunicorn master and workers, each of its event processes, the
-    PostgreSQL backends of each service's database, and this benchmark's clients."""
+    """Each service's gunicorn master and workers, each of its event processes, and the
+    PostgreSQL backends of each service's database; the clients tell their own CPU."""
     parts = {}
     for name, service in system.processes.items():
         parts[name] = process_tree(service.process.popen.pid) if service.process else []
@@ -226,7 +321,6 @@ def processes_by_part(system: System) -> dict[str, list[int]]:
             parts[f"{name} {command}"] = [pid]
     for name, database in system.databases.items():
         parts[f"postgresql {name}"] = processes_matching(database.name)
-    parts["clients"] = [os.getpid()]
     return parts
 
 
@@ -371,28 +465,22 @@ def run(
     products, initial = setup(shop, options)
     with ThreadPoolExecutor(8) as pool:
         customers = list(pool.map(lambda _: shop.customer(), range(options.clients)))
+    client = CLIENTS[options.client]
     # Each worker thread's first order opens its connections and fetches its tokens.
-    warm_up = Results()
-    with ThreadPoolExecutor(options.clients) as pool:
-        for customer in customers:
-            pool.submit(
-                customer_loop, orders_url, customer, products, time.monotonic() + 2, warm_up
-            )
-    results = Results()
+    warm_up = client(orders_url, customers, products, 2)
+    check_answered(warm_up)
+    # wrk stops with each connection's last order in flight (the Python client waits for
+    # its own), which the services finish about a latency later: not in the run measured.
+    time.sleep(2 * warm_up.p99)
     spies = start_profiles(system, profile, options.seconds) if profile else []
-    begun = datetime.now(UTC).isoformat()
-    started = time.monotonic()
-    until = started + options.seconds
-    with CpuMeter(system) as meter, ThreadPoolExecutor(options.clients) as pool:
-        loops = [
-            pool.submit(customer_loop, orders_url, customer, products, until, results)
-            for customer in customers
-        ]
-    for loop in loops:
-        loop.result()
-    results.seconds = time.monotonic() - started
-    results.cpu = meter.seconds()
-    results.window = (begun, datetime.now(UTC).isoformat())
+    begun = datetime.now(UTC)
+    with CpuMeter(system) as meter:
+        results = client(orders_url, customers, products, options.seconds)
+    check_answered(results)
+    results.cpu = meter.seconds() | results.cpu
+    # The client's run: with wrk, not the orders it left in flight, which it did not count.
+    ended = begun + timedelta(seconds=results.seconds)
+    results.window = (begun.isoformat(), ended.isoformat())
     return results, initial, spies
 
 
@@ -408,8 +496,13 @@ def shape(text: str) -> tuple[str, str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--via", choices=("direct", "gateway", "both"), default="both")
+    parser.add_argument(
+        "--client",
+        choices=tuple(CLIENTS),
+        help="wrk running bench/orders.lua (the default when wrk is on the PATH), or Python",
+    )
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--hot", type=int, default=3, help="products everyone wants")
     parser.add_argument("--hot-stock", type=int, default=300)
     parser.add_argument("--cold", type=int, default=200, help="products with plenty of stock")
@@ -423,6 +516,14 @@ def main() -> int:
         help="gunicorn workers and threads of one service (e.g. order_svc=2x4), repeatable",
     )
     options = parser.parse_args()
+    wrk_found = shutil.which("wrk") is not None
+    if options.client == "wrk" and not wrk_found:
+        parser.error("--client wrk: wrk is not on the PATH (apt-get install wrk)")
+    options.client = options.client or ("wrk" if wrk_found else "python")
+    print(
+        f"client: {options.client}, {options.clients} customers"
+        + ("" if wrk_found else " (wrk is not on the PATH)")
+    )
     if not os.environ.get("ORDER_SVC_DATABASE_URL", "").startswith("postgres"):
         sys.stderr.write("note: no PostgreSQL URLs set, running on SQLite\n")
     # Every client comes from 127.0.0.1: the per-address limit would answer 429 too.
