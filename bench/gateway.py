@@ -140,7 +140,7 @@ def start_revproxy(upstream_url: str) -> tuple[ChildProcess, str]:
 
 def redis_servers() -> list[int]:
     """The Redis server the run uses, which other work on the machine may share."""
-    return processes_matching("redis-server")
+    return processes_matching("redis-server")["redis-server"]
 
 
 def report_memory(masters: dict[str, int]) -> None:
@@ -292,7 +292,7 @@ def main() -> int:
             def parts() -> dict[str, list[int]]:
                 found = {name: process_tree(pid) for name, pid in servers.items()}
                 found["redis (shared)"] = redis_servers()
-                found["postgresql"] = processes_matching(database)
+                found["postgresql"] = processes_matching(database)[database]
                 return found
 
             results = measure(

@@ -319,8 +319,9 @@ def processes_by_part(system: System) -> dict[str, list[int]]:
         parts[name] = process_tree(service.process.popen.pid) if service.process else []
         for command, pid in event_processes(service):
             parts[f"{name} {command}"] = [pid]
+    backends = processes_matching(*(database.name for database in system.databases.values()))
     for name, database in system.databases.items():
-        parts[f"postgresql {name}"] = processes_matching(database.name)
+        parts[f"postgresql {name}"] = backends[database.name]
     return parts
 
 

@@ -37,15 +37,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def processes_matching(text: str) -> list[int]:
-    """Processes whose command line holds `text` (PostgreSQL names a backend's database)."""
-    found = []
+def processes_matching(*texts: str) -> dict[str, list[int]]:
+    """For each of `texts`, the processes whose command line holds it (PostgreSQL names a
+    backend's database), from one pass over /proc: a benchmark looks every second, and
+    each pass reads every process's command line."""
+    found: dict[str, list[int]] = {text: [] for text in texts}
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if text in cmdline.read_text():
-                found.append(int(cmdline.parent.name))
+            command = cmdline.read_text()
         except OSError:
             continue
+        for text in texts:
+            if text in command:
+                found[text].append(int(cmdline.parent.name))
     return found
 
 
