@@ -9,6 +9,9 @@ retry (5xx) are not kept: the record is deleted, so the same key may try again. 
 begins with a transaction of its own may claim the key in it (`answer_once_claiming`
 and `claim`) instead of in an INSERT before it: one commit fewer a request; work that
 ends with one may keep its answer in it (`keep`): one more commit fewer.
+
+A replay is the first answer's very bytes: the answer is kept as JSON text, whose keys
+`json.loads` gives back in their first order, and rendered again as it was the first time.
 """
 
 import hashlib
@@ -91,9 +94,12 @@ class IdempotencyRecord(models.Model):
         max_length=16, choices=IdempotencyState.choices, default=IdempotencyState.PROCESSING
     )
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
-    # The headers of the answer a replay must repeat (`REPLAYED_HEADERS`).
-    response_headers = models.JSONField(default=dict, blank=True)
+    # The answer's body and the headers a replay must repeat (`REPLAYED_HEADERS`), as JSON
+    # text (`answer_columns`), not `JSONField`: PostgreSQL's `jsonb` keeps an object's keys
+    # in an order of its own (shorter first), and a replay renders them in the kept order.
+    # NULL is "no answer yet", which `constraints` checks ("" would not be JSON).
+    response_body = models.TextField(null=True, blank=True)  # noqa: DJ001
+    response_headers = models.TextField(default="{}", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 
@@ -140,6 +146,12 @@ class StoredAnswer:
         headers = {name: exc.headers[name] for name in REPLAYED_HEADERS if name in exc.headers}
         return cls(exc.status_code, error_body(exc.detail, exc.extra), headers)
 
+    @classmethod
+    def kept_in(cls, record: IdempotencyRecord) -> "StoredAnswer":
+        """The answer `answer_columns` kept in a finished `record`, in its first order."""
+        body = json.loads(record.response_body)
+        return cls(record.response_status, body, json.loads(record.response_headers))
+
     def response(self) -> Response:
         """The answer as the first request gets it."""
         return Response(self.body, status=self.status, headers=self.headers)
@@ -185,8 +197,8 @@ def answer_columns(answer: StoredAnswer) -> dict[str, Any]:
     return {
         "state": IdempotencyState.DONE,
         "response_status": answer.status,
-        "response_body": answer.body,
-        "response_headers": answer.headers,
+        "response_body": json.dumps(answer.body, cls=DjangoJSONEncoder),
+        "response_headers": json.dumps(answer.headers),
     }
 
 
@@ -278,9 +290,7 @@ class IdempotencyKeys(Generic[Record]):
         deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
         while True:
             if record.state == IdempotencyState.DONE:
-                return StoredAnswer(
-                    record.response_status, record.response_body, record.response_headers
-                )
+                return StoredAnswer.kept_in(record)
             if time.monotonic() >= deadline:
                 raise IdempotencyKeyInProgress()
             time.sleep(POLL_INTERVAL)

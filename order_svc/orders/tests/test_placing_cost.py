@@ -16,6 +16,7 @@ from orders import models, reservations
 from orders.models import IdempotencyRecord, Order
 from orders.serializers import OrderEventSerializer, OrderSerializer
 from shop_common.events.models import OutboxEvent
+from shop_common.idempotency import StoredAnswer
 from shop_testing.drf import fields_built
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,8 @@ def test_a_refused_order_with_a_key_costs_two_statements_and_keeps_its_answer(pl
         assert len(sent) == 4 + 3, "\n".join(sent)
     assert not [sql for sql in sent if sql.startswith("SELECT")], "\n".join(sent)
     record = IdempotencyRecord.objects.get(key="cost-refused")
-    assert (record.response_status, record.response_body) == (409, response.json())
+    answer = StoredAnswer.kept_in(record)
+    assert (answer.status, answer.body) == (409, response.json())
     assert list(Order.objects.get().history.values_list("status", "note")) == [
         ("pending", ""),
         ("rejected", response.json()["detail"]),

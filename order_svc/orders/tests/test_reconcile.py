@@ -10,6 +10,7 @@ from orders.models import IdempotencyRecord, Order
 from orders.reconcile import reconcile
 from orders.states import OrderStatus
 from orders.tests.factories import IdempotencyRecordFactory, OrderLineFactory
+from shop_common.idempotency import StoredAnswer
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +41,9 @@ def test_a_stale_pending_order_with_a_held_reservation_is_confirmed(stale_pendin
     assert (order.status, str(order.total)) == (OrderStatus.CONFIRMED, "39.98")
     record.refresh_from_db()
     assert (record.state, record.response_status) == ("done", 201)
-    assert record.response_body["id"] == str(order.id)
-    assert record.response_headers == {"Location": f"/api/v1/orders/{order.id}/"}
+    answer = StoredAnswer.kept_in(record)
+    assert answer.body["id"] == str(order.id)
+    assert answer.headers == {"Location": f"/api/v1/orders/{order.id}/"}
     assert product_svc.inventory.stock(1) == 8
 
 
