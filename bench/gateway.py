@@ -46,7 +46,7 @@ from pathlib import Path
 import requests
 
 from shop_common.launcher import ChildProcess
-from shop_testing.harness import System, wait_until_healthy
+from shop_testing.harness import System, close_on_sigterm, wait_until_healthy
 from shop_testing.ports import free_port
 from shop_testing.processes import (
     cpu_seconds,
@@ -254,6 +254,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
+    close_on_sigterm()
     for name in ("PRODUCT_SVC_DATABASE_URL", "REDIS_URL"):
         if not os.environ.get(name):
             parser.error(f"{name} must be set: the benchmark runs on PostgreSQL and Redis")

@@ -56,7 +56,7 @@ from pathlib import Path
 
 import requests
 
-from shop_testing.harness import ServiceProcess, System
+from shop_testing.harness import ServiceProcess, System, close_on_sigterm
 from shop_testing.processes import (
     cpu_seconds,
     load,
@@ -517,6 +517,7 @@ def main() -> int:
         help="gunicorn workers and threads of one service (e.g. order_svc=2x4), repeatable",
     )
     options = parser.parse_args()
+    close_on_sigterm()
     wrk_found = shutil.which("wrk") is not None
     if options.client == "wrk" and not wrk_found:
         parser.error("--client wrk: wrk is not on the PATH (apt-get install wrk)")
